@@ -1,0 +1,1 @@
+"""FastAPI app: thin HTTP adapters over ``ledger`` and ``policies_kb``."""

@@ -1,0 +1,29 @@
+"""The API application: ``uvicorn api.app:app`` (see ``make run``)."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors
+from huiqi.settings import get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    settings.ensure_data_dir()
+    app = FastAPI(
+        title="惠企通 Huiqitong API",
+        description="交通运输局惠企服务：政策检索与匹配、企业诉求台账、包抓联干部工作台。",
+        version="0.1.0",
+    )
+    errors.install(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict:
+        return {"status": "ok", "service": "api"}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Shared foundations of Huiqitong: settings and Chinese text normalisation."""

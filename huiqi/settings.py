@@ -1,0 +1,107 @@
+"""All configuration in one place (environment variables prefixed ``HUIQI_``).
+
+Every path the system writes to is derived from ``data_dir``; no other module hard-codes a path.
+"""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_MODEL = REPO_ROOT.parent / "shared" / "models" / "multilingual-e5-small-zh"
+HUB_MODEL = "intfloat/multilingual-e5-small"
+
+
+def _default_embed_model() -> str:
+    return str(SHARED_MODEL) if SHARED_MODEL.is_dir() else HUB_MODEL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUIQI_", extra="ignore")
+
+    data_dir: Path = Field(default=REPO_ROOT / "var", description="All state: ledger, policy base, models, logs")
+    host: str = Field(default="127.0.0.1", description="Interface the three services listen on")
+    rasa_port: int = 5005
+    action_port: int = 5055
+    api_port: int = 8000
+    embed_model: str = Field(default_factory=_default_embed_model)
+    demo_mode: bool = Field(default=False, description="Seed and allow the demo log-ins")
+    secret_key: str = Field(default="", description="JWT signing key; generated into the data dir when empty")
+    token_minutes: int = Field(default=480, description="Lifetime of a bearer token")
+    # Deadlines in working days on the Chinese calendar, by problem category kind.
+    deadline_consultation_days: int = 3
+    deadline_help_days: int = 7
+    deadline_complaint_days: int = 13
+    escalate_after_days: int = Field(default=3, description="Working days overdue before escalation to a leader")
+    office_hours: str = "工作日 9:00-12:00、14:00-17:30"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.data_dir / "ledger.sqlite3"
+
+    @property
+    def policy_dir(self) -> Path:
+        return self.data_dir / "policies"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "rasa-models"
+
+    @property
+    def tracker_store_path(self) -> Path:
+        return self.data_dir / "tracker.sqlite3"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "log"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory tree; raise a clear error when it is not writable."""
+        try:
+            for d in (self.data_dir, self.policy_dir, self.models_dir, self.log_dir):
+                d.mkdir(parents=True, exist_ok=True)
+            probe = self.data_dir / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise DataDirError(
+                f"数据目录 {self.data_dir} 不可写（{exc.strerror}）。"
+                "请检查权限，或用环境变量 HUIQI_DATA_DIR 指定一个可写的目录。"
+            ) from exc
+        return self.data_dir
+
+    def signing_key(self) -> str:
+        """The configured secret, or one generated once into the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.ensure_data_dir()
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+class DataDirError(RuntimeError):
+    """The data directory cannot be used."""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
