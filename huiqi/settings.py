@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     action_port: int = 5055
     api_port: int = 8000
     embed_model: str = Field(default_factory=_default_embed_model)
+    rasa_models_dir: Path | None = Field(default=None, description="Trained Rasa models; default <data_dir>/rasa-models")
     demo_mode: bool = Field(default=False, description="Seed and allow the demo log-ins")
     secret_key: str = Field(default="", description="JWT signing key; generated into the data dir when empty")
     token_minutes: int = Field(default=480, description="Lifetime of a bearer token")
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "rasa-models"
+        return self.rasa_models_dir or self.data_dir / "rasa-models"
 
     @property
     def tracker_store_path(self) -> Path:

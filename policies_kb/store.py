@@ -1,0 +1,313 @@
+"""The policy base on disk: documents, measures and every version of every measure (SQLite).
+
+The store is the source of truth. The search indexes (``dense``, ``keywords``) are derived from
+it and are checked against it whenever the base is opened. Each measure also keeps its passage
+vector (with the model id and the hash of the text it was computed from), so an index can be
+repaired or a measure restored without loading the model.
+
+Nothing is deleted: retiring sets ``status='retired'``; every change (create, edit, import,
+retire, restore, rollback, enable/disable) writes a row into ``measure_versions`` with who, when
+and why, holding a full snapshot of the measure's content.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import sqlite_utils
+
+from huiqi.errors import Invalid, NotFound
+
+STATUSES = ("draft", "published", "retired")
+REDEMPTION_MODES = ("免申即享", "依申请", "告知类")
+# Content fields: what a version snapshots and what an edit may change.
+CONTENT_FIELDS = (
+    "title", "text", "summary", "heading_path", "lead_department", "responsible_units", "deadline",
+    "conditions", "redemption_mode", "how_to_apply", "contact", "tags", "source",
+)
+JSON_FIELDS = ("heading_path", "responsible_units", "conditions", "tags")
+EMPTY_CONDITIONS = {"industries": [], "sizes": [], "regions": [], "tags": [], "valid_from": None, "valid_to": None}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def measure_id_for(doc_key: str, key: str) -> str:
+    """Stable id of an imported measure: the same document key and measure key give the same id."""
+    digest = hashlib.sha1(f"{doc_key}\x00{key}".encode("utf-8")).hexdigest()[:12]
+    return f"m-{digest}"
+
+
+def passage_text(m: dict) -> str:
+    """What the indexes see of a measure: title, heading path and text."""
+    path = " › ".join(p for p in (m.get("heading_path") or []) if p)
+    parts = [m.get("title") or "", path, m.get("text") or ""]
+    return "\n".join(p for p in parts if p)
+
+
+def content_hash(m: dict) -> str:
+    return hashlib.sha1(passage_text(m).encode("utf-8")).hexdigest()
+
+
+def normalize_conditions(cond: dict | None) -> dict:
+    out = dict(EMPTY_CONDITIONS)
+    for k, v in (cond or {}).items():
+        if k in ("valid_from", "valid_to"):
+            out[k] = str(v) if v else None
+        elif k in out:
+            out[k] = [str(x) for x in (v or [])]
+        else:
+            out[k] = v  # extra keys A1's inference may add are kept as they are
+    return out
+
+
+class Store:
+    """SQLite tables ``documents``, ``measures``, ``measure_versions`` under ``policy_dir``."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self._ensure_schema()
+
+    # ---- schema -------------------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        db = self.db
+        if "documents" not in db.table_names():
+            db["documents"].create({
+                "doc_key": str, "title": str, "issuer": str, "doc_number": str, "date": str, "region": str,
+                "source": str, "file_hash": str, "imported_at": str, "imported_by": str,
+            }, pk="doc_key")
+        if "measures" not in db.table_names():
+            db["measures"].create({
+                "id": str, "num": int, "doc_key": str, "key": str,
+                "title": str, "text": str, "summary": str, "heading_path": str, "lead_department": str,
+                "responsible_units": str, "deadline": str, "conditions": str, "redemption_mode": str,
+                "how_to_apply": str, "contact": str, "tags": str, "source": str,
+                "status": str, "enabled": int, "version": int, "hits": int,
+                "created_at": str, "created_by": str, "updated_at": str, "updated_by": str,
+                "content_hash": str, "vector": bytes, "vector_model": str, "tokens": str,
+            }, pk="id", not_null={"num", "status", "enabled", "version"}, defaults={"hits": 0, "enabled": 1})
+            db["measures"].create_index(["num"], unique=True)
+            db["measures"].create_index(["doc_key"])
+            db["measures"].create_index(["status", "enabled"])
+        if "measure_versions" not in db.table_names():
+            db["measure_versions"].create({
+                "id": int, "measure_id": str, "version": int, "action": str, "status": str, "enabled": int,
+                "snapshot": str, "actor": str, "at": str, "reason": str,
+            }, pk="id")
+            db["measure_versions"].create_index(["measure_id", "version"], unique=True)
+
+    # ---- rows ---------------------------------------------------------------------------
+    @staticmethod
+    def _decode(row: dict, with_vector: bool = False) -> dict:
+        out = dict(row)
+        for f in JSON_FIELDS:
+            out[f] = json.loads(out[f]) if out.get(f) else ([] if f != "conditions" else dict(EMPTY_CONDITIONS))
+        out["enabled"] = bool(out.get("enabled"))
+        if not with_vector:
+            out.pop("vector", None)
+            out.pop("tokens", None)
+        return out
+
+    @staticmethod
+    def _encode_fields(fields: dict) -> dict:
+        out = {}
+        for k, v in fields.items():
+            if k in JSON_FIELDS:
+                if k == "conditions":
+                    v = normalize_conditions(v)
+                out[k] = json.dumps(v if v is not None else [], ensure_ascii=False)
+            else:
+                out[k] = v
+        return out
+
+    def get(self, measure_id: str, with_vector: bool = False) -> dict:
+        rows = list(self.db["measures"].rows_where("id = ?", [measure_id]))
+        if not rows:
+            raise NotFound("MEASURE_NOT_FOUND", f"未找到编号为 {measure_id} 的政策措施，请核对编号后重试。")
+        return self._decode(rows[0], with_vector)
+
+    def exists(self, measure_id: str) -> bool:
+        return bool(self.db.execute("select 1 from measures where id = ?", [measure_id]).fetchone())
+
+    def by_nums(self, nums: Iterable[int]) -> dict[int, dict]:
+        nums = [int(n) for n in nums]
+        if not nums:
+            return {}
+        marks = ",".join("?" * len(nums))
+        cols = "id,num,doc_key,key,title,text,summary,heading_path,lead_department,responsible_units,deadline," \
+               "conditions,redemption_mode,how_to_apply,contact,tags,source,status,enabled,version,hits," \
+               "created_at,created_by,updated_at,updated_by"
+        rows = self.db.execute(f"select {cols} from measures where num in ({marks})", nums)
+        names = [d[0] for d in rows.description]
+        return {r[1]: self._decode(dict(zip(names, r))) for r in rows.fetchall()}
+
+    def list(self, *, status: str | None = None, doc_key: str | None = None, q: str | None = None,
+             enabled: bool | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+        where, args = [], []
+        if status:
+            where.append("status = ?"); args.append(status)
+        if doc_key:
+            where.append("doc_key = ?"); args.append(doc_key)
+        if enabled is not None:
+            where.append("enabled = ?"); args.append(int(enabled))
+        if q:
+            where.append("(title like ? or text like ?)"); args += [f"%{q}%", f"%{q}%"]
+        rows = self.db["measures"].rows_where(
+            " and ".join(where) or None, args, order_by="doc_key, num", limit=limit, offset=offset,
+            select="id,num,doc_key,key,title,text,summary,heading_path,lead_department,responsible_units,deadline,"
+                   "conditions,redemption_mode,how_to_apply,contact,tags,source,status,enabled,version,hits,"
+                   "created_at,created_by,updated_at,updated_by")
+        return [self._decode(r) for r in rows]
+
+    def count(self, status: str | None = None) -> int:
+        if status:
+            return self.db.execute("select count(*) from measures where status = ?", [status]).fetchone()[0]
+        return self.db["measures"].count
+
+    def ids_for_doc(self, doc_key: str) -> list[str]:
+        return [r[0] for r in self.db.execute("select id from measures where doc_key = ?", [doc_key]).fetchall()]
+
+    def indexable(self) -> dict[int, str]:
+        """num → content hash of every measure that belongs in the indexes (published and enabled)."""
+        rows = self.db.execute("select num, content_hash from measures where status = 'published' and enabled = 1")
+        return {n: h for n, h in rows.fetchall()}
+
+    def vectors(self, nums: Iterable[int], model_id: str) -> dict[int, np.ndarray]:
+        """Stored vectors computed by ``model_id`` for the current text of these measures."""
+        nums = list(nums)
+        out: dict[int, np.ndarray] = {}
+        for i in range(0, len(nums), 500):
+            chunk = nums[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for n, blob, model in self.db.execute(
+                    f"select num, vector, vector_model from measures where num in ({marks})", chunk).fetchall():
+                if blob and model == model_id:
+                    out[n] = np.frombuffer(blob, dtype="float32")
+        return out
+
+    def tokens(self, nums: Iterable[int] | None = None) -> dict[int, list[str]]:
+        """Stored keyword tokens (space-joined in the table)."""
+        if nums is None:
+            rows = self.db.execute(
+                "select num, tokens from measures where status = 'published' and enabled = 1").fetchall()
+        else:
+            nums = list(nums)
+            rows = []
+            for i in range(0, len(nums), 500):
+                chunk = nums[i:i + 500]
+                rows += self.db.execute(
+                    f"select num, tokens from measures where num in ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return {n: (t.split(" ") if t else []) for n, t in rows}
+
+    def passages_for(self, nums: Iterable[int]) -> dict[int, str]:
+        out = {}
+        for m in self.by_nums(nums).values():
+            out[m["num"]] = passage_text(m)
+        return out
+
+    def next_num(self) -> int:
+        row = self.db.execute("select coalesce(max(num), 0) from measures").fetchone()
+        return int(row[0]) + 1
+
+    # ---- writes (callers wrap them in ``with store.db.conn:``) ---------------------------
+    def upsert_document(self, doc: dict) -> None:
+        self.db["documents"].upsert(doc, pk="doc_key")
+
+    def document(self, doc_key: str) -> dict | None:
+        rows = list(self.db["documents"].rows_where("doc_key = ?", [doc_key]))
+        return rows[0] if rows else None
+
+    def documents(self) -> list[dict]:
+        return list(self.db["documents"].rows)
+
+    def insert_measure(self, row: dict) -> None:
+        self.db["measures"].insert(self._encode_fields(row), pk="id")
+
+    def update_measure(self, measure_id: str, fields: dict) -> None:
+        self.db["measures"].update(measure_id, self._encode_fields(fields))
+
+    def add_version(self, measure_id: str, version: int, action: str, actor: str, reason: str | None,
+                    snapshot: dict, status: str, enabled: bool, at: str) -> None:
+        self.db["measure_versions"].insert({
+            "measure_id": measure_id, "version": version, "action": action, "status": status,
+            "enabled": int(enabled), "snapshot": json.dumps(snapshot, ensure_ascii=False),
+            "actor": actor, "at": at, "reason": reason or "",
+        })
+
+    def versions(self, measure_id: str) -> list[dict]:
+        self.get(measure_id)
+        rows = self.db["measure_versions"].rows_where("measure_id = ?", [measure_id], order_by="version")
+        out = []
+        for r in rows:
+            r = dict(r)
+            r["snapshot"] = json.loads(r["snapshot"])
+            r["enabled"] = bool(r["enabled"])
+            r.pop("id", None)
+            out.append(r)
+        return out
+
+    def version(self, measure_id: str, version: int) -> dict:
+        rows = list(self.db["measure_versions"].rows_where(
+            "measure_id = ? and version = ?", [measure_id, int(version)]))
+        if not rows:
+            raise NotFound("VERSION_NOT_FOUND", f"政策措施 {measure_id} 没有第 {version} 版，请先查看版本列表。")
+        r = dict(rows[0])
+        r["snapshot"] = json.loads(r["snapshot"])
+        return r
+
+    def add_hits(self, measure_ids: list[str]) -> None:
+        if not measure_ids:
+            return
+        with self.db.conn:
+            self.db.conn.executemany("update measures set hits = hits + 1 where id = ?", [(i,) for i in measure_ids])
+
+
+def snapshot_of(m: dict) -> dict:
+    return {f: m.get(f) for f in CONTENT_FIELDS}
+
+
+def validate_fields(fields: dict, *, creating: bool) -> dict:
+    """Check editable fields; raise ``Invalid`` with a Chinese message naming the field."""
+    unknown = set(fields) - set(CONTENT_FIELDS) - {"status", "enabled"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise Invalid("FIELD_UNKNOWN", f"不能修改字段 {name}，请只提交政策措施的内容字段。", field=name)
+    out = dict(fields)
+    for f in ("title", "text"):
+        if f in out or creating:
+            v = (out.get(f) or "").strip()
+            if not v:
+                label = "标题" if f == "title" else "正文"
+                raise Invalid("FIELD_REQUIRED", f"请填写政策措施的{label}。", field=f)
+            out[f] = v
+    if "status" in out and out["status"] not in ("draft", "published"):
+        raise Invalid("STATUS_INVALID", "状态只能是 draft（草稿）或 published（已发布）；停用请用“废止”操作。",
+                      field="status")
+    if out.get("redemption_mode") and out["redemption_mode"] not in REDEMPTION_MODES:
+        raise Invalid("REDEMPTION_MODE_INVALID", "兑现方式只能是 免申即享、依申请 或 告知类。", field="redemption_mode")
+    if "conditions" in out:
+        cond = out["conditions"] or {}
+        if not isinstance(cond, dict):
+            raise Invalid("CONDITIONS_INVALID", "适用条件应为对象，例如 {\"regions\": [\"甘肃省\"]}。", field="conditions")
+        for k in ("valid_from", "valid_to"):
+            v = cond.get(k)
+            if v:
+                try:
+                    datetime.strptime(str(v)[:10], "%Y-%m-%d")
+                except ValueError:
+                    raise Invalid("DATE_INVALID", f"{k} 日期格式应为 YYYY-MM-DD。", field=f"conditions.{k}") from None
+        out["conditions"] = normalize_conditions(cond)
+    for f in ("heading_path", "responsible_units", "tags"):
+        if f in out and out[f] is not None and not isinstance(out[f], list):
+            raise Invalid("FIELD_INVALID", f"{f} 应为列表。", field=f)
+    return out
