@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
+from api.routers import chat
 from huiqi.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -22,6 +23,8 @@ def create_app() -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
         return {"status": "ok", "service": "api"}
+
+    chat.install(app)
 
     return app
 

@@ -105,12 +105,12 @@ def preflight(settings: Settings, svcs: list[Service]) -> None:
         settings.ensure_data_dir()
     except DataDirError as exc:
         _fail(str(exc))
-    if not model_path(settings).exists():
-        _fail(f"找不到训练好的 Rasa 模型 {model_path(settings).name}。请先运行 make train（或直接 make run）。")
     for svc in svcs:
         if not port_free(settings.host, svc.port):
             _fail(f"端口 {svc.port} 已被占用（{svc.label}）。请关闭占用该端口的程序，"
                   f"或设置环境变量 {svc.port_var} 换一个端口后重试。")
+    if not model_path(settings).exists():
+        _fail(f"找不到训练好的 Rasa 模型 {model_path(settings).name}。请先运行 make train（或直接 make run）。")
 
 
 def _fail(message: str) -> None:

@@ -103,6 +103,7 @@
 
   function login(event) {
     event.preventDefault();
+    if (!config) { showLoginError("正在连接服务，请稍候再试。"); return; }
     var code = el.creditCode.value.trim().toUpperCase();
     var password = el.password.value;
     if (!code || !password) {
