@@ -38,16 +38,16 @@ setup: $(VENV)/.installed $(RVENV)/.installed
 $(VENV)/.installed: requirements/app.txt requirements/app.lock
 	@py=$$(scripts/find-python.sh 3.11); \
 	[ -x $(PY) ] || "$$py" -m venv $(VENV) || { echo "错误：无法创建虚拟环境 $(VENV)（需要 Python 3.11 的 venv 模块）。" >&2; exit 1; }; \
-	$(PY) -m pip install -q --upgrade pip==24.3.1 setuptools wheel; \
-	$(PY) -m pip install -q torch==2.13.0 || { echo "错误：安装 torch==2.13.0（CPU 版）失败，请检查网络或 pip 源后重试。" >&2; exit 1; }; \
-	$(PY) -m pip install -q -r requirements/app.txt -c requirements/app.lock || { echo "错误：安装 requirements/app.txt 失败，请查看上面的 pip 输出。" >&2; exit 1; }
+	$(PY) -m pip install -qq --upgrade pip==24.3.1 setuptools wheel; \
+	$(PY) -m pip install -qq torch==2.13.0 || { echo "错误：安装 torch==2.13.0（CPU 版）失败，请检查网络或 pip 源后重试。" >&2; exit 1; }; \
+	$(PY) -m pip install -qq -r requirements/app.txt -c requirements/app.lock || { echo "错误：安装 requirements/app.txt 失败，请查看上面的 pip 输出。" >&2; exit 1; }
 	@touch $@
 
 $(RVENV)/.installed: requirements/rasa.txt requirements/rasa.lock
 	@py=$$(scripts/find-python.sh 3.10); \
 	[ -x $(RVENV)/bin/python ] || "$$py" -m venv $(RVENV) || { echo "错误：无法创建虚拟环境 $(RVENV)（需要 Python 3.10 的 venv 模块）。" >&2; exit 1; }; \
-	$(RVENV)/bin/python -m pip install -q --upgrade pip==24.3.1 setuptools wheel; \
-	$(RVENV)/bin/python -m pip install -q -r requirements/rasa.txt -c requirements/rasa.lock || { echo "错误：安装 Rasa 3.6.21 失败，请查看上面的 pip 输出。" >&2; exit 1; }
+	$(RVENV)/bin/python -m pip install -qq --upgrade pip==24.3.1 setuptools wheel; \
+	$(RVENV)/bin/python -m pip install -qq -r requirements/rasa.txt -c requirements/rasa.lock || { echo "错误：安装 Rasa 3.6.21 失败，请查看上面的 pip 输出。" >&2; exit 1; }
 	@touch $@
 
 # Headless Chromium for the browser test (Debian's package; Playwright never downloads a browser).

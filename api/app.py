@@ -5,6 +5,8 @@ from fastapi import FastAPI
 
 from api import errors
 from api.routers import chat
+from api.routers import policies
+from api.routers import auth, enterprises, pairings, problems, staff, stats
 from huiqi.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -25,6 +27,9 @@ def create_app() -> FastAPI:
         return {"status": "ok", "service": "api"}
 
     chat.install(app)
+    app.include_router(policies.router)
+    for ledger_router in (auth, enterprises, problems, staff, pairings, stats):
+        app.include_router(ledger_router.router, prefix=API_PREFIX)
 
     return app
 

@@ -35,6 +35,16 @@ def record(db: sqlite_utils.Database, actor: Actor, type_: str, *, credit_code: 
     })
 
 
+# Internal working records an enterprise does not see in its own dossier or problem history.
+INTERNAL_TYPES = frozenset({"note", "reminder", "escalation", "extension_request", "extension_decision",
+                            "correction", "pairing", "account", "enterprise", "staff"})
+
+
+def for_enterprise_eyes(evs: list[dict]) -> list[dict]:
+    """The events an enterprise may read about itself (no internal notes, reminders or escalations)."""
+    return [{k: v for k, v in e.items() if k != "changes"} for e in evs if e["type"] not in INTERNAL_TYPES]
+
+
 def _public(row: dict) -> dict:
     row = dict(row)
     row["changes"] = json.loads(row["changes"] or "{}")

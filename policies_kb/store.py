@@ -11,8 +11,10 @@ and why, holding a full snapshot of the measure's content.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -72,7 +74,10 @@ class Store:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite_utils.Database(path)
+        # Autocommit connection: writes are grouped by ``transaction()`` (BEGIN IMMEDIATE … COMMIT),
+        # never by sqlite-utils' own write helpers, which commit on their own.
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+        self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
@@ -94,7 +99,7 @@ class Store:
                 "how_to_apply": str, "contact": str, "tags": str, "source": str,
                 "status": str, "enabled": int, "version": int, "hits": int,
                 "created_at": str, "created_by": str, "updated_at": str, "updated_by": str,
-                "content_hash": str, "vector": bytes, "vector_model": str, "tokens": str,
+                "content_hash": str, "vector": bytes, "vector_model": str, "tokens": str, "import_hash": str,
             }, pk="id", not_null={"num", "status", "enabled", "version"}, defaults={"hits": 0, "enabled": 1})
             db["measures"].create_index(["num"], unique=True)
             db["measures"].create_index(["doc_key"])
@@ -105,6 +110,27 @@ class Store:
                 "snapshot": str, "actor": str, "at": str, "reason": str,
             }, pk="id")
             db["measure_versions"].create_index(["measure_id", "version"], unique=True)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """All writes inside happen together or not at all; nested calls join the outer one."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _insert(self, table: str, row: dict, replace: bool = False) -> None:
+        cols = list(row)
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        self.db.execute(f"{verb} INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                        [row[c] for c in cols])
 
     # ---- rows ---------------------------------------------------------------------------
     @staticmethod
@@ -219,9 +245,9 @@ class Store:
         row = self.db.execute("select coalesce(max(num), 0) from measures").fetchone()
         return int(row[0]) + 1
 
-    # ---- writes (callers wrap them in ``with store.db.conn:``) ---------------------------
+    # ---- writes (callers wrap them in ``with store.transaction():``) -----------------------
     def upsert_document(self, doc: dict) -> None:
-        self.db["documents"].upsert(doc, pk="doc_key")
+        self._insert("documents", doc, replace=True)
 
     def document(self, doc_key: str) -> dict | None:
         rows = list(self.db["documents"].rows_where("doc_key = ?", [doc_key]))
@@ -231,14 +257,16 @@ class Store:
         return list(self.db["documents"].rows)
 
     def insert_measure(self, row: dict) -> None:
-        self.db["measures"].insert(self._encode_fields(row), pk="id")
+        self._insert("measures", self._encode_fields(row))
 
     def update_measure(self, measure_id: str, fields: dict) -> None:
-        self.db["measures"].update(measure_id, self._encode_fields(fields))
+        enc = self._encode_fields(fields)
+        sets = ", ".join(f"{c} = ?" for c in enc)
+        self.db.execute(f"UPDATE measures SET {sets} WHERE id = ?", [*enc.values(), measure_id])
 
     def add_version(self, measure_id: str, version: int, action: str, actor: str, reason: str | None,
                     snapshot: dict, status: str, enabled: bool, at: str) -> None:
-        self.db["measure_versions"].insert({
+        self._insert("measure_versions", {
             "measure_id": measure_id, "version": version, "action": action, "status": status,
             "enabled": int(enabled), "snapshot": json.dumps(snapshot, ensure_ascii=False),
             "actor": actor, "at": at, "reason": reason or "",
@@ -268,7 +296,7 @@ class Store:
     def add_hits(self, measure_ids: list[str]) -> None:
         if not measure_ids:
             return
-        with self.db.conn:
+        with self.transaction():
             self.db.conn.executemany("update measures set hits = hits + 1 where id = ?", [(i,) for i in measure_ids])
 
 

@@ -20,6 +20,9 @@
     input: document.getElementById("chat-input"),
     send: document.getElementById("send-button"),
     connection: document.getElementById("connection"),
+    loginBox: document.getElementById("login-box"),
+    loginTitle: document.getElementById("login-title"),
+    loginSummary: document.getElementById("login-summary"),
     loginForm: document.getElementById("login-form"),
     loginButton: document.getElementById("login-button"),
     loginError: document.getElementById("login-error"),
@@ -89,7 +92,10 @@
     el.loginForm.hidden = !!token;
     el.loggedIn.hidden = !token;
     el.loggedInName.textContent = token ? "已登录：" + (name || "") : "";
+    el.loginTitle.textContent = token ? "企业账号" : "企业登录";
+    el.loginSummary.textContent = token ? "已登录：" + (name || "") : "登录后诉求直接记入本企业档案";
   }
+  function isNarrow() { return window.matchMedia("(max-width: 760px)").matches; }
   function showLoginError(message) {
     el.loginError.textContent = message || "";
     el.loginError.hidden = !message;
@@ -131,10 +137,11 @@
         store(sessionStorage, KEY_NAME, name);
         el.password.value = "";
         showIdentity();
+        if (isNarrow()) el.loginBox.open = false;  // give the chat the room on a phone
         addSystem("已登录：" + name + "。您的咨询和诉求将记入本企业档案。");
         // Let the assistant bind this conversation to the enterprise and greet it by name.
         sendToBot("/greet", false);
-        el.logout.focus();
+        (isNarrow() ? el.input : el.logout).focus();
       })
       .catch(function (err) {
         var msg = err && err.message && /[\u4e00-\u9fa5]/.test(err.message)
@@ -155,6 +162,7 @@
     // A new conversation, so nobody at this screen sees or continues the enterprise's one.
     startNewSession();
     addSystem(typeof reason === "string" ? reason : "已退出登录，已开始新的对话。");
+    el.loginBox.open = true;
     el.creditCode.focus();
   }
 
@@ -392,6 +400,7 @@
   el.logout.addEventListener("click", function () { logout(); });
 
   showIdentity();
+  if (isNarrow()) el.loginBox.open = false;
   currentToken();  // drops an expired log-in
   setConnection("connecting", "正在连接…");
   fetch("/chat-config.json")

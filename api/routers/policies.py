@@ -1,0 +1,239 @@
+"""Policy base over HTTP (prefix ``/api/v1/policies``): a thin adapter onto ``policies_kb.base``.
+
+Open to the chat side (no log-in): ``POST /search`` and ``POST /match``.
+Admin only (bearer token of an admin): list, read, create, edit, retire (``DELETE`` never deletes),
+restore, versions, rollback, enable/disable, import by upload and the hit test.
+
+Queries: an empty or blank query is refused with 422 ``QUERY_EMPTY``; a query longer than 512
+characters is cut to its first 512 characters (the encoder reads at most 512 tokens anyway) and
+the response says ``"truncated": true``; bodies over 20,000 characters are refused with 422.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from huiqi.errors import Invalid, NotFound
+from huiqi.settings import get_settings
+from policies_kb.base import PolicyBase
+
+try:  # engineer B's role guard (returns the staff record)
+    from api.deps import require_roles
+
+    _admin = require_roles("admin")
+except ImportError:  # pragma: no cover - until api/deps.py lands: verify the bearer token ourselves
+    from fastapi import Header
+
+    from api.errors import ApiError
+    from huiqi.tokens import TokenError, verify
+
+    def _admin(authorization: str | None = Header(default=None)) -> dict:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise ApiError(401, "UNAUTHENTICATED", "请先登录后再操作。")
+        try:
+            claims = verify(authorization.split(" ", 1)[1])
+        except TokenError as exc:
+            raise ApiError(401, "UNAUTHENTICATED", str(exc)) from None
+        if claims.get("role") != "admin":
+            raise ApiError(403, "FORBIDDEN", "只有管理员可以管理政策库。")
+        return {"login": claims["sub"], "role": claims["role"]}
+
+router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ALLOWED_SUFFIXES = {".txt", ".md", ".docx", ".pdf"}
+
+
+@lru_cache(maxsize=4)
+def _base_for(data_dir: str) -> PolicyBase:
+    return PolicyBase.open(get_settings())
+
+
+def get_base() -> PolicyBase:
+    """One open policy base per data directory and process."""
+    return _base_for(str(get_settings().data_dir))
+
+
+def _actor(staff: Any) -> str:
+    if isinstance(staff, dict):
+        return str(staff.get("login") or staff.get("username") or staff.get("sub") or "admin")
+    return str(getattr(staff, "login", None) or getattr(staff, "username", None) or "admin")
+
+
+# ---- request bodies ----------------------------------------------------------------------
+class SearchIn(BaseModel):
+    query: str = Field(..., max_length=20000, description="问题（超过 512 字只取前 512 字）")
+    top_k: int = Field(5, ge=1, le=50)
+
+
+class HitTestIn(SearchIn):
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    top_k: int = Field(10, ge=1, le=50)
+
+
+class MatchIn(BaseModel):
+    credit_code: Optional[str] = Field(None, description="统一社会信用代码（从台账取企业画像）")
+    profile: Optional[dict] = Field(None, description="企业画像（无信用代码时）")
+    needs: Optional[str] = Field(None, max_length=2000, description="企业的需求，自由文本")
+    top_k: int = Field(10, ge=1, le=50)
+
+
+class Conditions(BaseModel):
+    industries: list[str] = []
+    sizes: list[str] = []
+    regions: list[str] = []
+    tags: list[str] = []
+    valid_from: Optional[str] = None
+    valid_to: Optional[str] = None
+
+
+class MeasureIn(BaseModel):
+    title: Optional[str] = Field(None, max_length=500)
+    text: Optional[str] = Field(None, max_length=20000)
+    summary: Optional[str] = None
+    heading_path: Optional[list[str]] = None
+    lead_department: Optional[str] = None
+    responsible_units: Optional[list[str]] = None
+    deadline: Optional[str] = None
+    conditions: Optional[Conditions] = None
+    redemption_mode: Optional[Literal["免申即享", "依申请", "告知类"]] = None
+    how_to_apply: Optional[str] = None
+    contact: Optional[str] = None
+    tags: Optional[list[str]] = None
+    source: Optional[str] = None
+    status: Optional[Literal["draft", "published"]] = None
+    reason: Optional[str] = Field(None, max_length=500, description="修改原因（记入版本历史）")
+
+    def fields(self) -> dict:
+        data = self.model_dump(exclude_unset=True, exclude={"reason"})
+        if self.conditions is not None:
+            data["conditions"] = self.conditions.model_dump()
+        return data
+
+
+class RollbackIn(BaseModel):
+    version: int = Field(..., ge=1)
+    reason: Optional[str] = None
+
+
+class EnabledIn(BaseModel):
+    enabled: bool
+    reason: Optional[str] = None
+
+
+class ReasonIn(BaseModel):
+    reason: Optional[str] = None
+
+
+# ---- open to the chat side ---------------------------------------------------------------
+@router.post("/search", summary="检索政策措施（对话端可用，无需登录）")
+def search(body: SearchIn, base: PolicyBase = Depends(get_base)) -> dict:
+    return base.search_detail(body.query, body.top_k, record_hits=True)
+
+
+@router.post("/match", summary="为企业匹配适用的政策措施（附理由）")
+def match(body: MatchIn, base: PolicyBase = Depends(get_base)) -> dict:
+    if body.credit_code:
+        profile = _ledger_profile(body.credit_code)
+    elif body.profile:
+        profile = body.profile
+    else:
+        raise Invalid("PROFILE_REQUIRED", "请提供统一社会信用代码 credit_code，或企业画像 profile。", field="credit_code")
+    return {"profile": profile, "results": base.match(profile, body.needs, body.top_k)}
+
+
+def _ledger_profile(credit_code: str) -> dict:
+    try:
+        from ledger.db import connect
+        from ledger.enterprises import profile
+    except ImportError:  # pragma: no cover - the ledger is part of the product
+        raise NotFound("ENTERPRISE_NOT_FOUND", "未找到该企业，请核对统一社会信用代码。") from None
+    db = connect()
+    try:
+        return profile(db, credit_code)
+    finally:
+        db.conn.close()
+
+
+# ---- admin -------------------------------------------------------------------------------
+@router.get("", summary="政策措施列表（管理员）")
+def list_measures(status: Optional[Literal["draft", "published", "retired"]] = None,
+                  doc_key: Optional[str] = None, q: Optional[str] = Query(None, max_length=100),
+                  enabled: Optional[bool] = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                  base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+    items = base.list(status=status, doc_key=doc_key, q=q, enabled=enabled, limit=limit, offset=offset)
+    return {"items": items, "count": len(items), "offset": offset}
+
+
+@router.post("", status_code=201, summary="新建政策措施（管理员）")
+def create_measure(body: MeasureIn, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+    return base.create(body.fields(), _actor(staff), body.reason)
+
+
+@router.post("/import", status_code=201, summary="上传并导入政策文件（管理员）")
+async def import_document(file: UploadFile = File(...), base: PolicyBase = Depends(get_base),
+                          staff=Depends(_admin)) -> dict:
+    name = Path(file.filename or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise Invalid("DOC_UNSUPPORTED_TYPE", "只支持 .txt、.md、.docx、.pdf 文件，请转换格式后再上传。", field="file")
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid("DOC_TOO_LARGE", "文件超过 20 MB，请拆分后再上传。", field="file")
+    # Keep the original file name: the document key (re-import = update) comes from the document itself.
+    safe = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", name) or f"upload{suffix}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / safe
+        path.write_bytes(data)
+        return await run_in_threadpool(base.import_one, path, _actor(staff))
+
+
+@router.post("/hit-test", summary="命中测试：检索结果及其解释、两路名次（管理员）")
+def hit_test(body: HitTestIn, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+    return base.search_detail(body.query, body.top_k, mode=body.mode)
+
+
+@router.get("/{measure_id}", summary="查看政策措施（管理员）")
+def get_measure(measure_id: str, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+    return base.get(measure_id)
+
+
+@router.put("/{measure_id}", summary="修改政策措施，生成新版本（管理员）")
+def update_measure(measure_id: str, body: MeasureIn, base: PolicyBase = Depends(get_base),
+                   staff=Depends(_admin)) -> dict:
+    return base.update(measure_id, body.fields(), _actor(staff), body.reason)
+
+
+@router.delete("/{measure_id}", summary="废止政策措施（保留历史，不物理删除）（管理员）")
+def retire_measure(measure_id: str, reason: Optional[str] = Query(None, max_length=500),
+                   base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+    return base.retire(measure_id, _actor(staff), reason)
+
+
+@router.post("/{measure_id}/restore", summary="恢复已废止的措施（管理员）")
+def restore_measure(measure_id: str, body: ReasonIn | None = None, base: PolicyBase = Depends(get_base),
+                    staff=Depends(_admin)) -> dict:
+    return base.restore(measure_id, _actor(staff), body.reason if body else None)
+
+
+@router.get("/{measure_id}/versions", summary="版本历史（管理员）")
+def measure_versions(measure_id: str, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+    return {"measure_id": measure_id, "versions": base.versions(measure_id)}
+
+
+@router.post("/{measure_id}/rollback", summary="回滚到指定版本（管理员）")
+def rollback_measure(measure_id: str, body: RollbackIn, base: PolicyBase = Depends(get_base),
+                     staff=Depends(_admin)) -> dict:
+    return base.rollback(measure_id, body.version, _actor(staff), body.reason)
+
+
+@router.post("/{measure_id}/enabled", summary="启用/停用（管理员）")
+def set_enabled(measure_id: str, body: EnabledIn, base: PolicyBase = Depends(get_base),
+                staff=Depends(_admin)) -> dict:
+    return base.set_enabled(measure_id, body.enabled, _actor(staff), body.reason)

@@ -1,0 +1,158 @@
+"""Problems (企业诉求): listing with filters, one problem with its history, filing, and the single
+events endpoint through which every change is made. Also the hand-off queue (转人工)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from api.deps import current_user, get_db, settings_dep, staff_user
+from api.errors import ApiError
+from ledger import events as ev, handoffs, problems as pr, workflow as wf
+from ledger.access import require_enterprise
+from ledger.actors import Actor
+from ledger.db import one
+
+router = APIRouter(tags=["problems"])
+
+EVENT_TYPES = {"status": "状态变更", "reply": "答复", "note": "备注", "assign": "交办", "transfer": "按责转办",
+               "extension_request": "申请延期", "extension_decision": "延期审批", "reminder": "催办",
+               "rating": "评价", "correction": "更正"}
+
+
+class EventIn(BaseModel):
+    type: str = Field(description="、".join(f"{k}（{v}）" for k, v in EVENT_TYPES.items()))
+    to_status: str | None = Field(None, description="type=status 时的目标状态")
+    note: str | None = Field(None, max_length=4000)
+    reply: str | None = Field(None, max_length=4000, description="type=reply 时答复企业的内容")
+    office: str | None = Field(None, description="type=transfer 时的责任科室")
+    assignee: str | None = Field(None, description="承办人登录名（assign 必填，transfer 可选）")
+    days: int | None = Field(None, description="type=extension_request 时延期的工作日数")
+    approve: bool | None = Field(None, description="type=extension_decision 时是否同意")
+    rating: str | None = Field(None, description="type=rating：满意/基本满意/不满意")
+    corrects: int | None = Field(None, description="type=correction 时被更正的事件编号")
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        if v not in EVENT_TYPES:
+            raise ValueError(f"操作类型应为以下之一：{'、'.join(EVENT_TYPES)}")
+        return v
+
+    @field_validator("to_status")
+    @classmethod
+    def _status(cls, v):
+        if v is not None and v not in pr.STATUS_LABELS:
+            raise ValueError(f"目标状态应为以下之一：{'、'.join(pr.STATUS_LABELS)}")
+        return v
+
+    @field_validator("rating")
+    @classmethod
+    def _rating(cls, v):
+        if v is not None and v not in wf.RATINGS:
+            raise ValueError("评价应为 满意、基本满意 或 不满意")
+        return v
+
+    @model_validator(mode="after")
+    def _required(self):
+        need = {"status": "to_status", "reply": "reply", "note": "note", "assign": "assignee", "transfer": "office",
+                "extension_request": "days", "extension_decision": "approve", "rating": "rating",
+                "correction": "corrects"}[self.type]
+        if getattr(self, need) is None:
+            raise ValueError(f"{EVENT_TYPES[self.type]}需要填写 {need}")
+        return self
+
+
+class ProblemIn(BaseModel):
+    category: str = Field(description="、".join(pr.CATEGORIES))
+    kind: Literal["consultation", "help", "complaint"] = "help"
+    description: str = Field(min_length=5, max_length=pr.MAX_DESCRIPTION)
+    credit_code: str | None = None
+    claimant_name: str | None = None
+    claimant_phone: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    channel: str = "phone"
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: str) -> str:
+        if v not in pr.CATEGORIES:
+            raise ValueError(f"诉求类别应为以下之一：{'、'.join(pr.CATEGORIES)}")
+        return v
+
+
+@router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）")
+def list_problems(status: str | None = None, overdue: bool | None = None, category: str | None = None,
+                  credit_code: str | None = None, open: bool = False, escalated: bool = False,
+                  pending_extension: bool = False, limit: int = Query(200, ge=1, le=1000),
+                  offset: int = Query(0, ge=0), actor: Actor = Depends(current_user), db=Depends(get_db),
+                  settings=Depends(settings_dep)):
+    items = pr.list_problems(db, actor, status=status, overdue=overdue, category=category, credit_code=credit_code,
+                             open_only=open, escalated=escalated, pending_extension=pending_extension, limit=limit,
+                             offset=offset, settings=settings)
+    return items if actor.is_staff else [pr.for_business(p) for p in items]
+
+
+@router.post("/problems", status_code=201, summary="登记诉求（工作人员代为登记，或企业自行提交）")
+def file_problem(body: ProblemIn, actor: Actor = Depends(current_user), db=Depends(get_db),
+                 settings=Depends(settings_dep)):
+    data = body.model_dump()
+    if actor.role == "enterprise":
+        data.update(credit_code=actor.ident, claimant_name=None, claimant_phone=None, channel="web")
+    elif data["credit_code"]:
+        require_enterprise(db, actor, data["credit_code"])
+    problem = pr.file_problem(db, actor=actor, settings=settings, **data)
+    return problem if actor.is_staff else pr.for_business(problem)
+
+
+@router.get("/problems/{ticket_no}", summary="诉求详情与办理过程")
+def get_problem(ticket_no: str, actor: Actor = Depends(current_user), db=Depends(get_db),
+                settings=Depends(settings_dep)):
+    return pr.get_problem(db, actor, ticket_no, settings=settings)
+
+
+@router.post("/problems/{ticket_no}/events", summary="办理操作（状态、答复、备注、交办、转办、延期、催办、评价、更正）")
+def add_event(ticket_no: str, body: EventIn, actor: Actor = Depends(current_user), db=Depends(get_db),
+              settings=Depends(settings_dep)):
+    t, kw = body.type, {"settings": settings}
+    if not actor.is_staff and t != "rating":
+        pr.load_visible(db, actor, ticket_no)  # not theirs → 404 before 403
+        raise ApiError(403, "STAFF_ONLY", "企业只能对已答复的诉求进行评价；其他办理操作由工作人员完成。")
+    if t == "status":
+        wf.transition(db, actor, ticket_no, body.to_status, note=body.note, reply=body.reply, **kw)
+    elif t == "reply":
+        wf.reply(db, actor, ticket_no, body.reply, note=body.note, **kw)
+    elif t == "note":
+        wf.add_note(db, actor, ticket_no, body.note, **kw)
+    elif t == "assign":
+        wf.assign(db, actor, ticket_no, body.assignee, note=body.note, **kw)
+    elif t == "transfer":
+        wf.transfer(db, actor, ticket_no, body.office, login=body.assignee, note=body.note, **kw)
+    elif t == "extension_request":
+        wf.request_extension(db, actor, ticket_no, body.days, body.note or "", **kw)
+    elif t == "extension_decision":
+        wf.decide_extension(db, actor, ticket_no, body.approve, note=body.note, **kw)
+    elif t == "reminder":
+        wf.remind(db, actor, ticket_no, body.note, **kw)
+    elif t == "rating":
+        wf.rate(db, actor, ticket_no, body.rating, body.note, **kw)
+    elif t == "correction":
+        row = pr.load_visible(db, actor, ticket_no)
+        if one(db, "SELECT 1 AS x FROM events WHERE id = ? AND problem_id = ?", [body.corrects, row["id"]]) is None:
+            raise ApiError(404, "EVENT_NOT_FOUND", "该诉求下没有这条记录，请核对编号。", field="corrects")
+        ev.correct(db, actor, body.corrects, body.note or "")
+    return pr.get_problem(db, actor, ticket_no, settings=settings)
+
+
+@router.get("/handoffs", summary="待接待的转人工请求")
+def list_handoffs(actor: Actor = Depends(staff_user), db=Depends(get_db)):
+    return handoffs.list_handoffs(db, actor)
+
+
+@router.post("/handoffs/{handoff_id}/close", summary="结束人工接待，交还智能客服")
+def close_handoff(handoff_id: int, actor: Actor = Depends(staff_user), db=Depends(get_db)):
+    if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
+        raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求。")
+    return handoffs.close_handoff(db, handoff_id, actor)

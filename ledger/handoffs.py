@@ -1,0 +1,84 @@
+"""转人工: a business in the chat asks for a person; the paired official (or the general office)
+is told with the transcript, and the bot stays quiet until the hand-off is closed."""
+from __future__ import annotations
+
+import sqlite_utils
+
+from huiqi.errors import Conflict, Invalid, NotFound
+from huiqi.settings import Settings, get_settings
+from ledger import clock, credit_code as cc, events
+from ledger.access import enterprise_scope
+from ledger.actors import SYSTEM, Actor
+from ledger.contacts import normalize_phone
+from ledger.db import insert, one, transaction
+from ledger.offices import office_for
+from ledger.pairings import current_official
+from ledger.staff import get_staff_by_id
+
+
+def request_handoff(db: sqlite_utils.Database, *, conversation_id: str, transcript: str,
+                    credit_code: str | None = None, claimant_name: str | None = None,
+                    claimant_phone: str | None = None, settings: Settings | None = None) -> dict:
+    """Open (or return the already open) hand-off of this conversation; says who will get in touch."""
+    s = settings or get_settings()
+    if not (conversation_id or "").strip():
+        raise Invalid("CONVERSATION_REQUIRED", "缺少会话编号。", field="conversation_id")
+    code = cc.validate(credit_code) if credit_code else None
+    if not code and not claimant_phone:
+        raise Invalid("PHONE_REQUIRED", "请留下联系电话，工作人员会尽快与您联系。", field="claimant_phone")
+    phone = normalize_phone(claimant_phone, "claimant_phone") if claimant_phone else None
+    existing = open_handoff(db, conversation_id)
+    if existing:
+        return existing
+    official = current_official(db, code) if code else None
+    office = official["office"] if official else office_for("其他", s)
+    stamp = clock.iso(clock.now())
+    actor = Actor.enterprise(code) if code else Actor.claimant(phone, claimant_name or "")
+    with transaction(db):
+        hid = insert(db, "handoffs", {"credit_code": code, "claimant_name": claimant_name, "claimant_phone": phone,
+                                      "conversation_id": conversation_id, "transcript": transcript or "",
+                                      "staff_id": official["id"] if official else None, "office": office,
+                                      "status": "open", "requested_at": stamp})
+        events.record(db, actor, "handoff", credit_code=code, to_value=official["login"] if official else office,
+                      note=f"会话 {conversation_id} 请求人工服务", at=stamp)
+    return get_handoff(db, hid, settings=s)
+
+
+def get_handoff(db: sqlite_utils.Database, handoff_id: int, settings: Settings | None = None) -> dict:
+    s = settings or get_settings()
+    row = one(db, "SELECT * FROM handoffs WHERE id = ?", [handoff_id])
+    if row is None:
+        raise NotFound("HANDOFF_NOT_FOUND", "未找到该人工服务请求。")
+    staff = get_staff_by_id(db, row["staff_id"])
+    row["official"] = {k: staff[k] for k in ("login", "name", "office", "phone")} if staff else None
+    row["office_hours"] = s.office_hours
+    return row
+
+
+def open_handoff(db: sqlite_utils.Database, conversation_id: str) -> dict | None:
+    row = one(db, "SELECT id FROM handoffs WHERE conversation_id = ? AND status = 'open'", [conversation_id])
+    return get_handoff(db, row["id"]) if row else None
+
+
+def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYSTEM, note: str | None = None) -> dict:
+    """The official hands the conversation back to the bot (or the bot's timeout closes it)."""
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        row = get_handoff(db, handoff_id)
+        if row["status"] != "open":
+            raise Conflict("HANDOFF_CLOSED", "该人工服务已结束。")
+        db.execute("UPDATE handoffs SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
+                   [stamp, actor.ident, handoff_id])
+        events.record(db, actor, "handoff_closed", credit_code=row["credit_code"], note=note or "人工服务结束", at=stamp)
+    return get_handoff(db, handoff_id)
+
+
+def list_handoffs(db: sqlite_utils.Database, actor: Actor, status: str = "open") -> list[dict]:
+    """Hand-offs for the actor: those of their enterprises or assigned to them or their office (leaders)."""
+    cond, args = enterprise_scope(actor, "h.credit_code")
+    extra, extra_args = "h.staff_id = ?", [actor.staff_id]
+    if actor.role in ("leader", "admin"):
+        extra, extra_args = "(h.staff_id = ? OR h.office = ?)", [actor.staff_id, actor.office]
+    rows = db.query(f"SELECT h.id FROM handoffs h WHERE h.status = ? AND ({cond} OR {extra}) ORDER BY h.id",
+                    [status, *args, *extra_args])
+    return [get_handoff(db, r["id"]) for r in rows]

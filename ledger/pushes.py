@@ -1,0 +1,161 @@
+"""Storage and status transitions for policy pushes (不来即享 / 精准兑现) and push opt-outs.
+
+Matching (which enterprises a measure fits) lives in policies_kb; this module records one push
+per enterprise and measure version and its path pushed → delivered → viewed → applied → redeemed
+(or declined / not_eligible; 免申即享 measures go to to_confirm; retired measures are withdrawn).
+Every change is an event in the enterprise's dossier.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+
+from huiqi.errors import Conflict, Invalid, NotFound
+from huiqi.text import normalize
+from ledger import clock, events
+from ledger.actors import SYSTEM, Actor
+from ledger.db import insert, one, transaction
+
+STATUS_LABELS = {"pushed": "已推送", "delivered": "已送达", "viewed": "已查看", "applied": "已申请",
+                 "redeemed": "已兑现", "declined": "已放弃", "not_eligible": "不符合条件", "to_confirm": "待确认",
+                 "withdrawn": "已撤回"}
+FINAL = ("redeemed", "declined", "not_eligible", "withdrawn")
+_ORDER = ("pushed", "delivered", "viewed", "applied")
+# Forward moves only; any non-final push may also be declined, found not eligible, or withdrawn.
+NEXT = {
+    "pushed": {"delivered", "viewed", "applied", "to_confirm"},
+    "delivered": {"viewed", "applied", "to_confirm"},
+    "viewed": {"applied", "to_confirm"},
+    "applied": {"redeemed"},
+    "to_confirm": {"redeemed"},
+}
+ALL_CATEGORIES = "全部"
+
+
+def push_refusal(current: str, new: str) -> str | None:
+    if new not in STATUS_LABELS:
+        return f"推送状态应为以下之一：{'、'.join(STATUS_LABELS)}。"
+    if current in FINAL:
+        return f"该推送已“{STATUS_LABELS[current]}”，不能再改为“{STATUS_LABELS[new]}”。"
+    if new in ("declined", "not_eligible", "withdrawn") or new in NEXT.get(current, ()):
+        return None
+    return f"推送状态不能从“{STATUS_LABELS[current]}”改为“{STATUS_LABELS[new]}”。"
+
+
+def _get(db, push_id: int) -> dict:
+    row = one(db, "SELECT * FROM pushes WHERE id = ?", [push_id])
+    if row is None:
+        raise NotFound("PUSH_NOT_FOUND", "未找到该政策推送记录。")
+    row["status_label"] = STATUS_LABELS[row["status"]]
+    return row
+
+
+def get_push(db: sqlite_utils.Database, push_id: int) -> dict:
+    return _get(db, push_id)
+
+
+def record_push(db: sqlite_utils.Database, credit_code: str, measure_id: str, measure_version: int,
+                measure_title: str, *, status: str = "pushed", reason: str | None = None,
+                actor: Actor = SYSTEM) -> tuple[dict, bool]:
+    """Create the push for (enterprise, measure, version) unless it exists; returns (push, created)."""
+    if status not in ("pushed", "to_confirm"):
+        raise Invalid("INVALID_PUSH_STATUS", "新推送的状态应为 pushed 或 to_confirm。", field="status")
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        existing = one(db, "SELECT id FROM pushes WHERE credit_code = ? AND measure_id = ? AND measure_version = ?",
+                       [credit_code, measure_id, int(measure_version)])
+        if existing:
+            return _get(db, existing["id"]), False
+        if one(db, "SELECT 1 AS x FROM enterprises WHERE credit_code = ?", [credit_code]) is None:
+            raise NotFound("ENTERPRISE_NOT_FOUND", "未找到该企业，请核对统一社会信用代码。")
+        pid = insert(db, "pushes", {"credit_code": credit_code, "measure_id": measure_id,
+                                    "measure_version": int(measure_version), "measure_title": measure_title,
+                                    "status": status, "reason": reason, "created_at": stamp, "updated_at": stamp})
+        events.record(db, actor, "push", credit_code=credit_code, push_id=pid, to_value=status,
+                      note=f"推送政策《{measure_title}》（{measure_id} 第{measure_version}版）" + (f"：{reason}" if reason else ""),
+                      changes={"status": [None, status]}, at=stamp)
+    return _get(db, pid), True
+
+
+def set_push_status(db: sqlite_utils.Database, push_id: int, status: str, *, actor: Actor = SYSTEM,
+                    reason: str | None = None) -> dict:
+    """Move a push along its path; setting the current status again changes nothing."""
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        row = _get(db, push_id)
+        if row["status"] == status:
+            return row
+        why = push_refusal(row["status"], status)
+        if why:
+            raise Conflict("PUSH_TRANSITION_REFUSED", why)
+        db.execute("UPDATE pushes SET status = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?",
+                   [status, reason, stamp, push_id])
+        events.record(db, actor, "push_status", credit_code=row["credit_code"], push_id=push_id,
+                      from_value=row["status"], to_value=status,
+                      note=f"《{row['measure_title']}》{STATUS_LABELS[status]}" + (f"：{reason}" if reason else ""),
+                      changes={"status": [row["status"], status]}, at=stamp)
+    return _get(db, push_id)
+
+
+def list_pushes(db: sqlite_utils.Database, credit_code: str, status: str | None = None) -> list[dict]:
+    sql, args = "SELECT * FROM pushes WHERE credit_code = ?", [credit_code]
+    if status:
+        sql, args = sql + " AND status = ?", args + [status]
+    rows = list(db.query(sql + " ORDER BY created_at DESC, id DESC", args))
+    for r in rows:
+        r["status_label"] = STATUS_LABELS[r["status"]]
+    return rows
+
+
+def pushes_for_measure(db: sqlite_utils.Database, measure_id: str, status: str | None = None) -> list[dict]:
+    sql, args = "SELECT * FROM pushes WHERE measure_id = ?", [measure_id]
+    if status:
+        sql, args = sql + " AND status = ?", args + [status]
+    return list(db.query(sql + " ORDER BY id", args))
+
+
+def funnel(db: sqlite_utils.Database, measure_id: str) -> dict[str, int]:
+    """Counts per status for one measure (all versions)."""
+    counts = {k: 0 for k in STATUS_LABELS}
+    for r in db.query("SELECT status, count(*) AS n FROM pushes WHERE measure_id = ? GROUP BY status", [measure_id]):
+        counts[r["status"]] = r["n"]
+    return counts
+
+
+def opt_out(db: sqlite_utils.Database, credit_code: str, category: str, by: Actor) -> bool:
+    """Stop pushes of ``category`` (``全部`` = all) to the enterprise; False when already opted out."""
+    category = normalize(category or "")
+    if not category:
+        raise Invalid("CATEGORY_REQUIRED", "请说明不再接收哪一类政策推送。", field="category")
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        if category in opted_out(db, credit_code):
+            return False
+        insert(db, "push_opt_outs", {"credit_code": credit_code, "category": category, "at": stamp, "by": by.ident})
+        events.record(db, by, "opt_out", credit_code=credit_code, to_value=category, note=f"不再接收“{category}”类政策推送",
+                      at=stamp)
+    return True
+
+
+def opt_in(db: sqlite_utils.Database, credit_code: str, category: str, by: Actor) -> bool:
+    """Resume pushes of ``category``; False when it was not opted out."""
+    category = normalize(category or "")
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        cur = db.execute("UPDATE push_opt_outs SET ended_at = ?, ended_by = ? WHERE credit_code = ? AND category = ?"
+                         " AND ended_at IS NULL", [stamp, by.ident, credit_code, category])
+        if cur.rowcount == 0:
+            return False
+        events.record(db, by, "opt_in", credit_code=credit_code, to_value=category, note=f"恢复接收“{category}”类政策推送",
+                      at=stamp)
+    return True
+
+
+def opted_out(db: sqlite_utils.Database, credit_code: str) -> set[str]:
+    """The categories the enterprise currently does not want pushed."""
+    return {r["category"] for r in db.query(
+        "SELECT category FROM push_opt_outs WHERE credit_code = ? AND ended_at IS NULL", [credit_code])}
+
+
+def is_opted_out(db: sqlite_utils.Database, credit_code: str, category: str) -> bool:
+    current = opted_out(db, credit_code)
+    return ALL_CATEGORIES in current or category in current

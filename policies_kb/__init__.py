@@ -1,0 +1,1 @@
+"""Policy base: documents → measures, versions, hybrid search and enterprise matching."""

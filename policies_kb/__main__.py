@@ -1,0 +1,3 @@
+from policies_kb.cli import app
+
+app(prog_name="python -m policies_kb")

@@ -1,0 +1,218 @@
+"""Command line of the policy base: ``python -m policies_kb COMMAND`` (honours HUIQI_DATA_DIR)."""
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from huiqi.errors import HuiqiError
+from huiqi.settings import get_settings
+
+app = typer.Typer(help="惠企通政策库：导入政策文件、检索、管理措施与评测检索质量。", no_args_is_help=True,
+                  add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def _base():
+    from policies_kb.base import PolicyBase
+
+    return PolicyBase.open(get_settings())
+
+
+def _fail(exc: HuiqiError, code: int = 2):
+    err.print(f"[red]错误[/red]（{exc.code}）：{exc.message}")
+    raise typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+@app.command("import")
+def import_(paths: List[Path] = typer.Argument(..., help="政策文件（.txt .md .docx .pdf）"),
+            actor: str = typer.Option(None, help="操作人（默认当前系统用户）")):
+    """导入政策文件并更新索引；重复导入同一文件会更新而不会重复。"""
+    base = _base()
+    failed = 0
+    with _progress() as bar:
+        files = bar.add_task("文件", total=len(paths))
+        measures = bar.add_task("向量化措施", total=None)
+
+        def progress(label, done, total):
+            bar.update(measures, description=f"向量化 {label}", completed=done, total=total)
+
+        for p in paths:
+            rep = base.import_paths([p], actor or _actor(), progress)[0]
+            bar.advance(files)
+            if "error" in rep:
+                failed += 1
+                err.print(f"[red]失败[/red] {p}：{rep['error']['message']}")
+            else:
+                err.print(f"[green]完成[/green] {p.name}：共 {rep['measures']} 条措施，新增 {rep['created']}，"
+                          f"更新 {rep['updated'] + rep['restored']}，未变 {rep['unchanged']}，废止 {rep['retired']}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("load-curated")
+def load_curated(path: Optional[Path] = typer.Option(None, help="YAML 文件（默认 policies_kb/curated/measures.yaml）"),
+                 actor: str = typer.Option(None, help="操作人")):
+    """载入精选惠企措施样例库（YAML），重复载入会更新。"""
+    base = _base()
+    try:
+        with _progress() as bar:
+            task = bar.add_task("向量化精选措施", total=None)
+            rep = base.load_curated(actor or _actor(), path,
+                                    lambda label, done, total: bar.update(task, completed=done, total=total))
+    except HuiqiError as exc:
+        _fail(exc)
+    err.print(f"[green]完成[/green] 精选措施 {rep['measures']} 条：新增 {rep['created']}，更新 {rep['updated']}，"
+              f"未变 {rep['unchanged']}，废止 {rep['retired']}")
+
+
+@app.command()
+def search(query: Optional[str] = typer.Argument(None, help="问题；省略时从标准输入每行读一个问题"),
+           top_k: int = typer.Option(5, "--top-k", "-k", help="返回条数"),
+           as_json: bool = typer.Option(False, "--json", help="每个问题输出一行 JSON"),
+           mode: str = typer.Option("hybrid", help="hybrid | bm25 | dense")):
+    """检索政策措施。"""
+    base = _base()
+    queries = [query] if query is not None else [line.strip() for line in sys.stdin if line.strip()]
+    for q in queries:
+        try:
+            results = base.search(q, top_k=top_k, mode=mode)
+        except HuiqiError as exc:
+            if query is None:  # a bad line in a batch: report it in its own JSON line, go on
+                print(_dump({"query": q, "error": exc.to_dict(), "results": []}), flush=True)
+                continue
+            _fail(exc)
+        if as_json or query is None:
+            print(_dump({"query": q, "results": results}), flush=True)
+        else:
+            table = Table(title=f"检索：{q}")
+            for col in ("#", "编号", "标题", "得分", "向量名次", "关键词名次", "命中关键词"):
+                table.add_column(col)
+            for i, r in enumerate(results, 1):
+                e = r["explanation"]
+                table.add_row(str(i), r["measure_id"], r["title"], f"{r['score']:.4f}", str(e["dense_rank"] or "-"),
+                              str(e["keyword_rank"] or "-"), "、".join(e["matched_keywords"]))
+            out.print(table)
+
+
+@app.command("list")
+def list_(status: Optional[str] = typer.Option(None, help="draft | published | retired"),
+          doc: Optional[str] = typer.Option(None, help="文件键 doc_key"),
+          q: Optional[str] = typer.Option(None, help="标题或正文包含"),
+          limit: int = typer.Option(100), as_json: bool = typer.Option(False, "--json")):
+    """列出政策措施。"""
+    rows = _base().list(status=status, doc_key=doc, q=q, limit=limit)
+    if as_json:
+        for r in rows:
+            print(_dump(r))
+        return
+    table = Table(title=f"政策措施（{len(rows)} 条）")
+    for col in ("编号", "标题", "状态", "启用", "版本", "牵头部门", "命中"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["title"], r["status"], "是" if r["enabled"] else "否", str(r["version"]),
+                      r.get("lead_department") or "", str(r.get("hits") or 0))
+    out.print(table)
+
+
+@app.command()
+def show(measure_id: str, versions: bool = typer.Option(False, "--versions", help="同时列出历史版本"),
+         as_json: bool = typer.Option(False, "--json")):
+    """查看一条措施（可含历史版本）。"""
+    base = _base()
+    try:
+        m = base.get(measure_id)
+        if versions:
+            m["versions"] = base.versions(measure_id)
+    except HuiqiError as exc:
+        _fail(exc)
+    if as_json:
+        print(_dump(m))
+        return
+    out.print(f"[bold]{m['title']}[/bold]（{m['id']}，第 {m['version']} 版，{m['status']}）")
+    out.print(" › ".join(m.get("heading_path") or []))
+    out.print(m["text"])
+    for label, key in (("牵头部门", "lead_department"), ("完成时限", "deadline"), ("兑现方式", "redemption_mode"),
+                       ("办理方式", "how_to_apply"), ("联系方式", "contact"), ("来源", "source")):
+        if m.get(key):
+            out.print(f"{label}：{m[key]}")
+    out.print(f"适用条件：{_dump(m.get('conditions'))}")
+    for v in m.get("versions", []):
+        out.print(f"  第 {v['version']} 版  {v['at']}  {v['actor']}  {v['action']}  {v['reason']}")
+
+
+@app.command()
+def retire(measure_id: str, reason: str = typer.Option("", help="废止原因"), actor: str = typer.Option(None)):
+    """废止一条措施（保留历史，不再被检索和匹配）。"""
+    try:
+        m = _base().retire(measure_id, actor or _actor(), reason or None)
+    except HuiqiError as exc:
+        _fail(exc)
+    err.print(f"已废止：{m['title']}（{m['id']}）")
+
+
+@app.command()
+def restore(measure_id: str, reason: str = typer.Option("", help="恢复原因"), actor: str = typer.Option(None)):
+    """恢复一条已废止的措施。"""
+    try:
+        m = _base().restore(measure_id, actor or _actor(), reason or None)
+    except HuiqiError as exc:
+        _fail(exc)
+    err.print(f"已恢复：{m['title']}（{m['id']}）")
+
+
+@app.command()
+def reindex(reembed: bool = typer.Option(False, "--reembed", help="用当前模型重新计算全部向量")):
+    """从政策库重建向量索引与关键词索引。"""
+    base = _base()
+    with _progress() as bar:
+        task = bar.add_task("重建索引", total=None)
+        rep = base.reindex(reembed, lambda label, done, total: bar.update(task, completed=done, total=total))
+    err.print(f"索引已重建：向量 {rep['indexed']} 条，关键词 {rep['keyword_docs']} 条")
+
+
+@app.command("eval")
+def eval_(file: Path, top_k: int = typer.Option(10, "--top-k"), as_json: bool = typer.Option(False, "--json")):
+    """评测检索质量：混合、仅BM25、仅向量的 Recall@1/3/5/10 与 MRR@10。"""
+    from policies_kb.eval import evaluate, load_cases
+
+    try:
+        cases = load_cases(file)
+        result = evaluate(_base(), cases, k=top_k)
+    except HuiqiError as exc:
+        _fail(exc)
+    if as_json:
+        print(_dump(result))
+        return
+    names = list(next(iter(result["modes"].values())))
+    table = Table(title=f"检索评测（{result['cases']} 个问题）")
+    table.add_column("方式")
+    for n in names:
+        table.add_column(n.replace("recall", "Recall").replace("mrr", "MRR"), justify="right")
+    for mode, metrics in result["modes"].items():
+        table.add_row(mode, *[f"{metrics[n]:.3f}" for n in names])
+    out.print(table)
