@@ -7,6 +7,7 @@ from api import errors
 from api.routers import chat
 from api.routers import policies
 from api.routers import auth, enterprises, pairings, problems, staff, stats
+from api.routers import pushes
 from huiqi.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -30,6 +31,7 @@ def create_app() -> FastAPI:
     app.include_router(policies.router)
     for ledger_router in (auth, enterprises, problems, staff, pairings, stats):
         app.include_router(ledger_router.router, prefix=API_PREFIX)
+    pushes.install(app, API_PREFIX)
 
     return app
 

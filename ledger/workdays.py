@@ -90,7 +90,10 @@ def load_calendar(path: Path | None) -> Calendar:
     """The calendar with the admin list at ``path`` applied (a missing file means no overrides)."""
     if path is None or not path.exists():
         return Calendar()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, ValueError) as exc:
+        raise Invalid("BAD_HOLIDAY_FILE", f"{path} 格式有误（{exc}），日期请写成 YYYY-MM-DD。") from exc
     return Calendar(_dates(data.get("holidays"), path, "holidays"), _dates(data.get("workdays"), path, "workdays"))
 
 

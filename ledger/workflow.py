@@ -127,14 +127,18 @@ def add_note(db, actor: Actor, ticket_no: str, note: str, *, now=None, settings=
     return describe(db, row, today=day, settings=settings)
 
 
-def _can_lead(db, actor: Actor, row: dict) -> bool:
-    """Admins, and leaders of the assignee's office (or of the responsible office when unassigned)."""
+def _can_lead(db, actor: Actor, row: dict, *, responsible_office_too: bool = False) -> bool:
+    """Admins, and leaders of the assignee's office (of the responsible office when unassigned, or
+    when ``responsible_office_too``)."""
     if actor.role == "admin":
         return True
     if actor.role != "leader":
         return False
     assignee = get_staff_by_id(db, row["assignee_id"])
-    return actor.office in {row["office"], assignee["office"] if assignee else None}
+    offices = {assignee["office"]} if assignee else {row["office"]}
+    if responsible_office_too:
+        offices.add(row["office"])
+    return actor.office in offices
 
 
 def assign(db, actor: Actor, ticket_no: str, login: str, *, note=None, now=None, settings=None) -> dict:
@@ -142,7 +146,7 @@ def assign(db, actor: Actor, ticket_no: str, login: str, *, note=None, now=None,
     stamp, day = _today(now)
     with transaction(db):
         row = load_visible(db, actor, ticket_no)
-        if not _can_lead(db, actor, row):
+        if not _can_lead(db, actor, row, responsible_office_too=True):
             raise Forbidden("LEADER_ONLY", "交办须由本科室领导或管理员操作。")
         _open(row, "交办")
         target = get_staff(db, login)

@@ -5,8 +5,8 @@ The outline is read from the numbering markers Chinese official documents use �
 opens a level below the current one. So the levels come from the document, not from a fixed
 order (a plan may put 1. directly under 一、).
 
-A measure is an outline item that carries substantive text: every leaf with text, and an inner
-item whose own text is long. Its ``key`` is the numbering path ("二/（五）/19"), stable across
+A measure is an outline item that carries substantive text of its own (besides its title), so
+bare headings such as "二、重点任务" are only part of the heading paths below them. Its ``key`` is the numbering path ("二/（五）/19"), stable across
 re-imports; ``heading_path`` lists the headings from the top down to the measure itself.
 
 Responsibility blocks are lifted out of the text into fields, in the forms the seeds use:
@@ -69,8 +69,7 @@ _LABEL = {"cn": "{}、", "paren_cn": "（{}）", "num": "{}.", "paren_num": "（
 _KEY = {"cn": "{}", "paren_cn": "（{}）", "num": "{}", "paren_num": "（{}）", "circled": "{}"}
 
 TITLE_MAX = 40
-MIN_LEAF_CHARS = 20      # a leaf needs this much text besides its title to be a measure
-MIN_INNER_CHARS = 60     # an item with sub-items needs this much text of its own
+MIN_TEXT_CHARS = 20      # an item needs this much text besides its title to be a measure
 
 _TRAILER = re.compile(r"^(抄送|抄报|主题词|主送)[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$")
 _DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(印发|发布)?$")
@@ -199,8 +198,7 @@ def _measure(node: _Node) -> ParsedMeasure | None:
     text, fields = _split_fields(raw)
     title = _title(node.rest)
     own = text[len(title):].lstrip("。；;：:，, \n") if text.startswith(title) else text
-    needed = MIN_INNER_CHARS if node.children else MIN_LEAF_CHARS
-    if len(own) < needed:
+    if len(own) < MIN_TEXT_CHARS:
         return None
     path, keys = [], []
     n: _Node | None = node
@@ -284,7 +282,7 @@ def _bracket_fields(inner: str) -> str:
 
 
 def _parse_block(block: str, fields: dict) -> None:
-    block = re.sub(r"[）)〕]\s*[。.]?\s*$", "", block.strip())
+    block = _strip_block_close(block.strip())
     for part in re.split(rf"[；;]\s*(?=(?:{_LABEL_RE})\s*[:：])|\s+(?=(?:{_LABEL_RE})\s*[:：])", block):
         m = re.match(rf"^\s*({_LABEL_RE})\s*[:：]\s*(.*)$", part.strip(), re.S)
         if not m:
@@ -299,6 +297,16 @@ def _parse_block(block: str, fields: dict) -> None:
             fields["lead"] = "、".join(units) or None
         else:
             fields.setdefault("units", []).extend(u for u in units if u not in fields.get("units", []))
+
+
+def _strip_block_close(block: str) -> str:
+    """Drop the block's own closing bracket (the seeds sometimes omit it: "…交通运输局（委）")."""
+    block = re.sub(r"[。.]\s*$", "", block)
+    opens = sum(block.count(c) for c in "（(〔")
+    closes = sum(block.count(c) for c in "）)〕")
+    if closes > opens and block and block[-1] in "）)〕":
+        block = block[:-1]
+    return block
 
 
 def _split_units(value: str) -> list[str]:

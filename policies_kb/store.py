@@ -23,6 +23,7 @@ import numpy as np
 import sqlite_utils
 
 from huiqi.errors import Invalid, NotFound
+from huiqi.text import normalize
 
 STATUSES = ("draft", "published", "retired")
 REDEMPTION_MODES = ("免申即享", "依申请", "告知类")
@@ -50,6 +51,11 @@ def passage_text(m: dict) -> str:
     path = " › ".join(p for p in (m.get("heading_path") or []) if p)
     parts = [m.get("title") or "", path, m.get("text") or ""]
     return "\n".join(p for p in parts if p)
+
+
+def embed_text(m: dict) -> str:
+    """What the encoder sees: the passage text normalised (simplified, half-width)."""
+    return normalize(passage_text(m))
 
 
 def content_hash(m: dict) -> str:
@@ -238,7 +244,7 @@ class Store:
     def passages_for(self, nums: Iterable[int]) -> dict[int, str]:
         out = {}
         for m in self.by_nums(nums).values():
-            out[m["num"]] = passage_text(m)
+            out[m["num"]] = embed_text(m)
         return out
 
     def next_num(self) -> int:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from huiqi.settings import get_settings
+from ledger import demo
 
 pytestmark = [
     pytest.mark.services,
@@ -24,6 +25,7 @@ pytestmark = [
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TICKET = re.compile(r"HQ-\d{8}-\d{4}")
 MAX_FORM_TURNS = 10
+DEMO_BUSINESS = "shunda"  # 兰州顺达货运有限公司, a demo log-in paired with cadre zhangwei
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def file_complaint_in_chat(rasa: httpx.Client, sender: str, token: str, descript
     """Go through the complaint form as a user would; return the bot's last replies and the slots it asked for."""
     answers = {"complaint_category": "审批服务", "complaint_description": description,
                "contact_name": "王经理", "contact_phone": "13919191234"}
-    reply = say(rasa, sender, "道路运输证审批拖了两个月了，我要投诉", token)
+    reply = say(rasa, sender, f"我要投诉：{description}", token)
     asked: list[str] = []
     for _ in range(MAX_FORM_TURNS):
         if TICKET.search(texts(reply)):
@@ -104,3 +106,45 @@ def file_complaint_in_chat(rasa: httpx.Client, sender: str, token: str, descript
         assert answer is not None, f"the complaint form asked for {slot!r}, which a logged-in business should not be asked"
         reply = say(rasa, sender, answer, token)
     pytest.fail(f"no ticket number after the complaint form (asked {asked}); last reply: {texts(reply)!r}")
+
+
+def enterprise_token(api: httpx.Client, key: str) -> str:
+    resp = api.post("/api/v1/auth/enterprise-token",
+                    data={"credit_code": demo.credit_code_of(key), "password": demo.ENTERPRISE_PASSWORD})
+    assert resp.status_code == 200, resp.text
+    return resp.json()["access_token"]
+
+
+def paired_official_token(api: httpx.Client, key: str) -> str:
+    login = next(e[-1] for e in demo.ENTERPRISES if e[0] == key)
+    password = next(s[-1] for s in demo.STAFF if s[0] == login)
+    resp = api.post("/api/v1/auth/token", data={"username": login, "password": password})
+    assert resp.status_code == 200, resp.text
+    return resp.json()["access_token"]
+
+
+def test_complaint_filed_in_chat_reaches_only_the_paired_officials_listing(api, rasa):
+    marker = uuid.uuid4().hex[:8]
+    description = f"道路运输证年审材料交了两个月还没批下来，车辆没法跑线路，请尽快处理（{marker}）"
+    sender = f"e2e-complaint-{marker}"
+    token = enterprise_token(api, DEMO_BUSINESS)
+
+    reply, asked = file_complaint_in_chat(rasa, sender, token, description)
+    assert "complaint_credit_code" not in asked, "a logged-in business was asked for its credit code"
+    ticket = TICKET.search(reply).group(0)
+    assert re.search(r"\d{1,2}月\d{1,2}日", reply), f"the reply gives no due date: {reply!r}"
+
+    official = {"Authorization": f"Bearer {paired_official_token(api, DEMO_BUSINESS)}"}
+    listing = api.get("/api/v1/problems", headers=official)
+    assert listing.status_code == 200, listing.text
+    filed = [p for p in listing.json() if p["ticket_no"] == ticket]
+    assert filed, f"{ticket} is not in the paired official's listing"
+    assert filed[0]["credit_code"] == demo.credit_code_of(DEMO_BUSINESS)
+    assert marker in filed[0]["description"]
+    assert filed[0]["category"] == "审批服务"
+
+    # An official not paired with the business neither lists it nor learns that it exists.
+    other = {"Authorization": f"Bearer {paired_official_token(api, 'anning_repair')}"}  # chenjing
+    assert ticket not in {p["ticket_no"] for p in api.get("/api/v1/problems", headers=other).json()}
+    assert api.get(f"/api/v1/problems/{ticket}", headers=other).status_code == 404
+

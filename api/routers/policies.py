@@ -24,26 +24,9 @@ from huiqi.errors import Invalid, NotFound
 from huiqi.settings import get_settings
 from policies_kb.base import PolicyBase
 
-try:  # engineer B's role guard (returns the staff record)
-    from api.deps import require_roles
+from api.deps import require_roles
 
-    _admin = require_roles("admin")
-except ImportError:  # pragma: no cover - until api/deps.py lands: verify the bearer token ourselves
-    from fastapi import Header
-
-    from api.errors import ApiError
-    from huiqi.tokens import TokenError, verify
-
-    def _admin(authorization: str | None = Header(default=None)) -> dict:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiError(401, "UNAUTHENTICATED", "请先登录后再操作。")
-        try:
-            claims = verify(authorization.split(" ", 1)[1])
-        except TokenError as exc:
-            raise ApiError(401, "UNAUTHENTICATED", str(exc)) from None
-        if claims.get("role") != "admin":
-            raise ApiError(403, "FORBIDDEN", "只有管理员可以管理政策库。")
-        return {"login": claims["sub"], "role": claims["role"]}
+_admin = require_roles("admin")  # returns the staff Actor; no token → 401, other roles → 403
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -61,9 +44,8 @@ def get_base() -> PolicyBase:
 
 
 def _actor(staff: Any) -> str:
-    if isinstance(staff, dict):
-        return str(staff.get("login") or staff.get("username") or staff.get("sub") or "admin")
-    return str(getattr(staff, "login", None) or getattr(staff, "username", None) or "admin")
+    """Who is recorded on the version: the admin's login (``ledger.actors.Actor.ident``)."""
+    return str(getattr(staff, "ident", None) or "admin")
 
 
 # ---- request bodies ----------------------------------------------------------------------

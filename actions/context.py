@@ -1,0 +1,150 @@
+"""What every action needs: settings, a ledger connection, the policy base, and who is talking."""
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from rasa_sdk import Tracker
+
+from huiqi import tokens
+from huiqi.errors import NotFound
+from huiqi.settings import Settings, get_settings
+from huiqi.text import normalize
+from ledger import db as ledger_db
+from ledger.actors import Actor
+from ledger.enterprises import get_enterprise
+
+_base_lock = threading.Lock()
+_bases: dict[str, Any] = {}
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@contextmanager
+def ledger() -> Iterator[Any]:
+    """A ledger connection for one action run."""
+    db = ledger_db.connect(settings=settings())
+    try:
+        yield db
+    finally:
+        db.conn.close()
+
+
+def policy_base():
+    """The policy base of the configured data dir, opened once per process."""
+    from policies_kb.base import PolicyBase
+
+    s = settings()
+    key = str(s.data_dir)
+    with _base_lock:
+        if key not in _bases:
+            _bases[key] = PolicyBase.open(s)
+        return _bases[key]
+
+
+@dataclass(frozen=True)
+class Identity:
+    credit_code: str
+    name: str
+    contact_name: str | None = None
+    contact_phone: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.enterprise(self.credit_code, self.name)
+
+
+def latest_token(tracker: Tracker) -> str | None:
+    """The log-in token of the most recent user message that carried one (chat page metadata)."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") != "user":
+            continue
+        token = (event.get("metadata") or {}).get("token")
+        if token:
+            return str(token)
+    meta = (tracker.latest_message or {}).get("metadata") or {}
+    return meta.get("token")
+
+
+def identify(tracker: Tracker, db=None) -> Identity | None:
+    """The enterprise bound to this conversation by a valid token, or None (anonymous user)."""
+    token = latest_token(tracker)
+    if not token:
+        return None
+    try:
+        claims = tokens.verify(token, settings())
+    except tokens.TokenError:
+        return None
+    if claims.get("role") != "enterprise":
+        return None
+    code = claims["sub"]
+    try:
+        if db is None:
+            with ledger() as conn:
+                row = get_enterprise(conn, code)
+        else:
+            row = get_enterprise(db, code)
+    except NotFound:
+        return None
+    if not row.get("active", True):
+        return None
+    return Identity(row["credit_code"], row["name"], row.get("contact_name"), row.get("contact_phone"))
+
+
+def identity_slots(ident: Identity | None) -> list[dict]:
+    from rasa_sdk.events import SlotSet
+
+    return [SlotSet("enterprise_code", ident.credit_code if ident else None),
+            SlotSet("enterprise_name", ident.name if ident else None)]
+
+
+def text_of(tracker: Tracker) -> str:
+    return normalize((tracker.latest_message or {}).get("text") or "")
+
+
+def intent_of(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    """The (synonym-mapped) value of the first entity of that type in the latest message."""
+    for e in (tracker.latest_message or {}).get("entities") or []:
+        if e.get("entity") == name and e.get("value") not in (None, ""):
+            return str(e["value"])
+    return None
+
+
+def month_day(iso_date: str) -> str:
+    """'2024-03-28' → '3月28日'."""
+    y, m, d = (int(p) for p in iso_date[:10].split("-"))
+    return f"{m}月{d}日"
+
+
+_TICKET = re.compile(r"HQ-?(\d{8})-?(\d{4,5})", re.I)
+
+
+def find_ticket(text: str) -> str | None:
+    """A ticket number in the text, written as the ledger writes it (HQ-YYYYMMDD-NNNN)."""
+    m = _TICKET.search(normalize(text or "").replace(" ", "").upper())
+    return f"HQ-{m.group(1)}-{m.group(2)}" if m else None
+
+
+_PHONE_IN_TEXT = re.compile(r"[+\d][\d\- ()（）]{5,}\d")
+
+
+def parse_phone(text: str) -> tuple[str | None, str | None]:
+    """(normalised phone, None) from free text such as '我的电话 139 1234 5678', or (None, Chinese re-ask)."""
+    from huiqi.errors import Invalid
+    from ledger.contacts import normalize_phone
+
+    raw = normalize(text or "")
+    found = _PHONE_IN_TEXT.search(raw)
+    try:
+        return normalize_phone(found.group(0) if found else raw, "phone"), None
+    except Invalid as exc:
+        return None, exc.message + "请重新输入。"

@@ -1,0 +1,151 @@
+"""转人工: a hand-off event for the paired official with the transcript; the bot then stays quiet
+(bot/rasa_ext/handoff.py) until the official hands back (EXTERNAL_handback) or the hand-off times out."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from huiqi.errors import Conflict, HuiqiError
+from ledger import clock
+from ledger.handoffs import close_handoff, open_handoff, request_handoff
+
+from actions import context
+from actions.status import phone_check
+
+log = logging.getLogger(__name__)
+TRANSCRIPT_TURNS = 40
+DEFAULT_TIMEOUT_MINUTES = 120
+PHONE_SLOTS = ("handoff_phone", "contact_phone", "status_phone", "rating_phone")
+
+
+def timeout() -> timedelta:
+    minutes = getattr(context.settings(), "handoff_timeout_minutes", DEFAULT_TIMEOUT_MINUTES)
+    return timedelta(minutes=int(minutes))
+
+
+def transcript(tracker: Tracker) -> str:
+    lines = []
+    for event in tracker.events or []:
+        if event.get("event") == "user" and event.get("text") and not str(event["text"]).startswith("/"):
+            lines.append(f"企业：{event['text']}")
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append(f"助手：{event['text']}")
+    return "\n".join(lines[-TRANSCRIPT_TURNS:])
+
+
+def known_phone(tracker: Tracker, slots=PHONE_SLOTS) -> str | None:
+    return next((tracker.get_slot(s) for s in slots if tracker.get_slot(s) not in (None, "-")), None)
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """Anonymous users leave a phone number first (the official needs a way to reach them)."""
+
+    def name(self) -> str:
+        return "validate_handoff_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot("enterprise_code") or context.identify(tracker) or known_phone(tracker, PHONE_SLOTS[1:]):
+            return []
+        return domain_slots
+
+    def validate_handoff_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {"handoff_phone": phone_check(context.entity(tracker, "phone") or value, dispatcher)}
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> str:
+        return "action_request_human"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        try:
+            with context.ledger() as db:
+                ident = context.identify(tracker, db)
+                handoff = request_handoff(
+                    db, conversation_id=tracker.sender_id, transcript=transcript(tracker),
+                    credit_code=ident.credit_code if ident else None,
+                    claimant_name=None if ident else tracker.get_slot("contact_name"),
+                    claimant_phone=None if ident else known_phone(tracker), settings=context.settings())
+        except HuiqiError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return []
+        except Exception:
+            log.exception("hand-off request failed")
+            dispatcher.utter_message(text="抱歉，暂时没能转接人工，请稍后再试，或拨打12345。")
+            return []
+        official = handoff.get("official")
+        if official:
+            who = f"您的包抓联干部{official['name']}（{official['office']}）"
+            if official.get("phone"):
+                who += f"，电话{official['phone']}"
+        else:
+            who = f"{handoff['office']}的工作人员"
+        dispatcher.utter_message(
+            text=f"已为您转人工，聊天记录已转给{who}。工作人员会在{handoff['office_hours']}与您联系，"
+                 f"在这之前我先不回复；您可以继续留言，工作人员都能看到。")
+        return [SlotSet("handoff_active", True), SlotSet("handoff_started", clock.iso(clock.now())),
+                SlotSet("handoff_phone", None), *context.identity_slots(ident)]
+
+
+def _back_to_bot(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
+    dispatcher.utter_message(text=text)
+    return [SlotSet("handoff_active", False), SlotSet("handoff_started", None)]
+
+
+class ActionHandoffWait(Action):
+    """Runs for every user message during a hand-off: silent, unless the hand-off is over."""
+
+    def name(self) -> str:
+        return "action_handoff_wait"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        started = tracker.get_slot("handoff_started")
+        with context.ledger() as db:
+            handoff = open_handoff(db, tracker.sender_id)
+            if handoff is None:
+                return _back_to_bot(dispatcher, "人工服务已经结束，接下来由我为您服务。还有什么可以帮您？")
+            begun = clock.parse(started) if started else clock.parse(handoff["requested_at"])
+            if clock.now() - begun < timeout():
+                return []
+            try:
+                close_handoff(db, handoff["id"], note="等待超时，转回智能助手")
+            except Conflict:
+                pass
+        return _back_to_bot(dispatcher, "工作人员暂时没能接入，您的留言已转交，他们会按时联系您。"
+                                         "现在由我继续为您服务，还有什么可以帮您？")
+
+
+class ActionHandback(Action):
+    """The official hands the conversation back (trigger_intent EXTERNAL_handback)."""
+
+    def name(self) -> str:
+        return "action_handback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        with context.ledger() as db:
+            handoff = open_handoff(db, tracker.sender_id)
+            if handoff:
+                try:
+                    close_handoff(db, handoff["id"], note="工作人员结束人工服务")
+                except Conflict:
+                    pass
+        return _back_to_bot(dispatcher, "工作人员已结束人工服务，接下来由我继续为您服务。还有什么可以帮您？")
+
+
+class ActionCancelForm(Action):
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        from actions.complaint import FORM_SLOTS
+        from actions.rating import SLOTS as RATING_SLOTS
+
+        dispatcher.utter_message(text="好的，已取消，填写的内容没有提交。还有什么可以帮您？")
+        slots = (*FORM_SLOTS, *RATING_SLOTS, "status_ticket", "handoff_phone")
+        return [SlotSet(s, None) for s in slots] + [SlotSet("complaint_pending", False)]

@@ -1,0 +1,208 @@
+"""Policy answers: matched measures for a logged-in enterprise, hybrid search otherwise."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from huiqi.errors import HuiqiError, NotFound
+from ledger.enterprises import profile as enterprise_profile
+from ledger import pushes
+
+from actions import context
+from actions.measures import PAGE, brief, detail, ordinal
+
+log = logging.getLogger(__name__)
+RESULTS = 9  # measures kept per question: three pages of three
+
+MENU_BUTTONS = [
+    {"title": "查惠企政策", "payload": "/ask_policy"},
+    {"title": "反映问题", "payload": "/file_complaint"},
+    {"title": "查办理进度", "payload": "/check_status"},
+    {"title": "评价办理结果", "payload": "/rate_service"},
+    {"title": "转人工", "payload": "/request_human"},
+]
+GENERIC_QUESTIONS = {"/ask_policy", "查政策", "政策咨询", "我想问政策", "问一下政策", "咨询一下优惠政策", "惠企政策",
+                     "扶持政策", "补贴政策", "政策有哪些"}
+
+
+def find_measures(tracker: Tracker, question: str) -> tuple[list[dict], bool]:
+    """(measures, matched_to_enterprise). Raises HuiqiError on bad input."""
+    base = context.policy_base()
+    with context.ledger() as db:
+        ident = context.identify(tracker, db)
+        if ident:
+            prof = enterprise_profile(db, ident.credit_code)
+            return base.match(prof, needs=question or None, top_k=RESULTS), True
+    return base.search(question, top_k=RESULTS, record_hits=True), False
+
+
+def show_page(dispatcher: CollectingDispatcher, ids: list[str], start: int) -> int:
+    """Show measures ids[start:start+PAGE], numbered from 1 across pages; returns how many are shown now."""
+    base = context.policy_base()
+    lines = []
+    end = min(start + PAGE, len(ids))
+    for i in range(start, end):
+        try:
+            lines.append(brief(i + 1, base.get(ids[i])))
+        except NotFound:  # retired since the question was asked
+            continue
+    dispatcher.utter_message(text="\n\n".join(lines))
+    return end
+
+
+def page_footer(dispatcher: CollectingDispatcher, shown: int, total: int) -> None:
+    tips = ["想了解哪一条，可以说“第2条怎么申请”"]
+    if shown < total:
+        tips.append("回复“更多”看后面的")
+    dispatcher.utter_message(text="；".join(tips) + "。")
+
+
+class ActionAnswerPolicy(Action):
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        question = context.text_of(tracker)
+        ident = context.identify(tracker)
+        if context.intent_of(tracker) == "inform" and not (context.entity(tracker, "industry")
+                                                          or context.entity(tracker, "region")):
+            dispatcher.utter_message(text="好的。请问您想办什么事？", buttons=MENU_BUTTONS)
+            return []
+        if question in GENERIC_QUESTIONS or question.startswith("/"):
+            if not ident:
+                dispatcher.utter_message(
+                    text="请说说您的情况或想问的政策，比如“跑冷链的过路费有优惠没”“网约车驾驶员证怎么办”。"
+                         "登录企业账号后，我还能直接列出适合贵企业的政策。")
+                return []
+            question = ""
+        try:
+            found, matched = find_measures(tracker, question)
+        except HuiqiError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return []
+        if not found:
+            dispatcher.utter_message(
+                text="暂时没有找到相关的政策。您可以换个说法再问，或回复“转人工”请工作人员解答。")
+            return [SlotSet("policy_results", []), SlotSet("policy_shown", 0)]
+        ids = [m["measure_id"] for m in found]
+        head = (f"根据{ident.name}的情况，这些政策适合您：" if matched and ident else "为您找到这些相关政策：")
+        dispatcher.utter_message(text=head)
+        shown = show_page(dispatcher, ids, 0)
+        page_footer(dispatcher, shown, len(ids))
+        return [SlotSet("policy_results", ids), SlotSet("policy_shown", float(shown)),
+                *context.identity_slots(ident)]
+
+
+class ActionMorePolicies(Action):
+    def name(self) -> str:
+        return "action_more_policies"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        ids = tracker.get_slot("policy_results") or []
+        start = int(tracker.get_slot("policy_shown") or 0)
+        if not ids:
+            dispatcher.utter_message(text="请先告诉我想了解哪方面的政策，比如“货车过路费有什么优惠”。")
+            return []
+        if start >= len(ids):
+            dispatcher.utter_message(text="相关的政策就这些了。可以换个问题问我，或回复“转人工”。")
+            return []
+        shown = show_page(dispatcher, ids, start)
+        page_footer(dispatcher, shown, len(ids))
+        return [SlotSet("policy_shown", float(shown))]
+
+
+def mark_viewed(credit_code: str, measure_id: str) -> None:
+    """A pushed measure the enterprise opened in the chat is 'viewed' (精准兑现 funnel)."""
+    with context.ledger() as db:
+        for push in pushes.list_pushes(db, credit_code):
+            if push["measure_id"] == measure_id and push["status"] in ("pushed", "delivered"):
+                pushes.set_push_status(db, push["id"], "viewed", actor=context.Actor.enterprise(credit_code))
+
+
+def chosen_measure(tracker: Tracker) -> tuple[int, str] | None:
+    """(number, measure_id) the user refers to: '第二条' or the only/first one listed."""
+    ids = tracker.get_slot("policy_results") or []
+    if not ids:
+        return None
+    n = ordinal(context.text_of(tracker))
+    if n is None:
+        shown = int(tracker.get_slot("policy_shown") or 1)
+        n = max(1, shown - PAGE + 1) if shown > PAGE else 1
+    if not 1 <= n <= len(ids):
+        return (n, "")
+    return n, ids[n - 1]
+
+
+class ActionMeasureDetail(Action):
+    def name(self) -> str:
+        return "action_measure_detail"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        chosen = chosen_measure(tracker)
+        if chosen is None:
+            dispatcher.utter_message(text="您想了解哪条政策？请先问我政策，比如“网约车有什么政策”，再说“第1条怎么申请”。")
+            return []
+        n, mid = chosen
+        if not mid:
+            total = len(tracker.get_slot("policy_results") or [])
+            dispatcher.utter_message(text=f"刚才只列了{total}条，请说第1到第{total}条中的一条。")
+            return []
+        try:
+            measure = context.policy_base().get(mid)
+        except NotFound:
+            dispatcher.utter_message(text="这条政策已经调整或废止了，请重新问一下，我给您查最新的。")
+            return []
+        dispatcher.utter_message(text=detail(n, measure))
+        ident = context.identify(tracker)
+        if ident:
+            try:
+                mark_viewed(ident.credit_code, mid)
+            except HuiqiError as exc:  # the answer was given; the funnel step is best effort
+                log.warning("could not mark push viewed: %s", exc.message)
+        return []
+
+
+class ActionPolicyFallback(Action):
+    """Two-stage fallback: first read the text as a policy question, then offer the menu."""
+
+    def name(self) -> str:
+        return "action_policy_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if previous_bot_action(tracker) == self.name():
+            dispatcher.utter_message(text="抱歉，我还是没弄明白。您可以点选下面的事项，或换个说法：",
+                                     buttons=MENU_BUTTONS)
+            return []
+        question = context.text_of(tracker)
+        try:
+            found = context.policy_base().search(question, top_k=RESULTS) if question else []
+        except HuiqiError:
+            found = []
+        relevant = [m for m in found if (m.get("explanation") or {}).get("matched_keywords")]
+        if not relevant:
+            dispatcher.utter_message(text="抱歉，我没太听懂。您是想办下面哪件事？", buttons=MENU_BUTTONS)
+            return []
+        ids = [m["measure_id"] for m in relevant]
+        dispatcher.utter_message(text="我没完全听懂，您是不是想问这些政策：")
+        shown = show_page(dispatcher, ids, 0)
+        dispatcher.utter_message(text="如果不是，请换个说法，或回复“菜单”看我能办的事。")
+        return [SlotSet("policy_results", ids), SlotSet("policy_shown", float(shown))]
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action run before the current user message (ignoring listen and slot extraction)."""
+    seen_user = False
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            if seen_user:
+                continue
+            seen_user = True
+            continue
+        if seen_user and event.get("event") == "action" and event.get("name") not in (
+                "action_listen", "action_extract_slots", None):
+            return event["name"]
+    return None

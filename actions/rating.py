@@ -1,0 +1,172 @@
+"""评价: 满意 / 基本满意 / 不满意 plus a comment for a replied or closed problem; 不满意 reopens it."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from huiqi.errors import HuiqiError
+from ledger.actors import Actor
+from ledger.problems import find_for_claimant, list_problems
+from ledger.workflow import RATABLE, RATINGS, rate
+
+from actions import context
+from actions.status import phone_check, ticket_check
+
+SLOTS = ("rating_ticket", "rating_phone", "rating_value", "rating_comment")
+SKIP = "-"  # nothing to rate: the form ends and the submit action says nothing more
+_BAD = re.compile(r"不满意|不太满意|不是很满意|差评|太差|很差|不好|没解决|没有解决|不行|敷衍|重新办|重新处理")
+_SO_SO = re.compile(r"基本满意|还行|一般|凑合|马马虎虎|还算|还可以")
+_GOOD = re.compile(r"满意|好评|很好|不错|点赞|赞|好")
+_NO_COMMENT = re.compile(r"^(没有|没了|无|不用|没|没有了|不用了|没什么|就这样|没意见)[。.!！]?$")
+
+
+def rating_from(text: str, entity_value: str | None) -> str | None:
+    if entity_value in RATINGS:
+        return entity_value
+    for pattern, value in ((_BAD, "不满意"), (_SO_SO, "基本满意"), (_GOOD, "满意")):
+        if pattern.search(text or ""):
+            return value
+    return None
+
+
+def ratable_for(db, ident: context.Identity) -> list[dict]:
+    return [p for p in list_problems(db, ident.actor, settings=context.settings(), limit=100)
+            if p["status"] in RATABLE]
+
+
+class ActionStartRating(Action):
+    def name(self) -> str:
+        return "action_start_rating"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text = context.text_of(tracker)
+        events = [SlotSet(s, None) for s in SLOTS]
+        with context.ledger() as db:
+            ident = context.identify(tracker, db)
+            ticket = context.find_ticket(text)
+            if ident and not ticket:
+                ratable = ratable_for(db, ident)
+                if not ratable:
+                    dispatcher.utter_message(text="贵企业目前没有待评价的诉求：答复或办结后才能评价。查看进度请回复“查进度”。")
+                    events += [SlotSet(s, SKIP) for s in SLOTS]
+                    return events + context.identity_slots(ident)
+                if len(ratable) == 1:
+                    ticket = ratable[0]["ticket_no"]
+        if ticket:
+            events.append(SlotSet("rating_ticket", ticket))
+        if not ident and tracker.get_slot("status_phone"):
+            events.append(SlotSet("rating_phone", tracker.get_slot("status_phone")))
+        value = rating_from(text, context.entity(tracker, "rating"))
+        if value:
+            events.append(SlotSet("rating_value", value))
+        return events + context.identity_slots(ident)
+
+
+class ActionAskRatingTicket(Action):
+    def name(self) -> str:
+        return "action_ask_rating_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        with context.ledger() as db:
+            ident = context.identify(tracker, db)
+            ratable = ratable_for(db, ident) if ident else []
+        if ratable:
+            dispatcher.utter_message(
+                text="要评价哪一件？", buttons=[{"title": f"{p['ticket_no']} {p['category']}", "payload": p["ticket_no"]}
+                                                for p in ratable[:5]])
+        else:
+            dispatcher.utter_message(text="请告诉我要评价的工单号（如 HQ-20240315-0012）。")
+        return []
+
+
+class ValidateRatingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_rating_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot("enterprise_code"):
+            return [s for s in domain_slots if s != "rating_phone"]
+        return domain_slots
+
+    def validate_rating_ticket(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIP:
+            return {"rating_ticket": SKIP}
+        ticket = ticket_check(value, dispatcher)
+        if ticket and tracker.get_slot("enterprise_code"):
+            with context.ledger() as db:
+                ident = context.identify(tracker, db)
+                ratable = {p["ticket_no"] for p in ratable_for(db, ident)} if ident else set()
+            if ticket not in ratable:
+                dispatcher.utter_message(text=f"{ticket} 不在贵企业待评价的诉求里（答复或办结后才能评价），请核对工单号。")
+                return {"rating_ticket": None}
+        return {"rating_ticket": ticket}
+
+    def validate_rating_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIP:
+            return {"rating_phone": SKIP}
+        phone = phone_check(value, dispatcher)
+        ticket = tracker.get_slot("rating_ticket")
+        if not phone or not ticket:
+            return {"rating_phone": phone}
+        with context.ledger() as db:
+            try:
+                problem = find_for_claimant(db, ticket, phone, settings=context.settings())
+            except HuiqiError as exc:
+                dispatcher.utter_message(text=exc.message)
+                return {"rating_ticket": None, "rating_phone": None}
+        if problem["credit_code"]:
+            dispatcher.utter_message(text="这件诉求是以企业名义提交的，请登录企业账号后评价。")
+            return {s: SKIP for s in SLOTS}
+        if problem["status"] not in RATABLE:
+            dispatcher.utter_message(text=f"这件诉求目前“{problem['status_label']}”，答复或办结后才能评价。")
+            return {s: SKIP for s in SLOTS}
+        return {"rating_phone": phone}
+
+    def validate_rating_value(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIP:
+            return {"rating_value": SKIP}
+        rating = rating_from(context.normalize(str(value or "")), context.entity(tracker, "rating"))
+        if not rating:
+            dispatcher.utter_message(text="请选择：满意、基本满意 或 不满意。")
+        return {"rating_value": rating}
+
+    def validate_rating_comment(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = context.normalize(str(value or "")).strip()
+        return {"rating_comment": "无" if not text or _NO_COMMENT.match(text) else text[:1000]}
+
+
+class ActionSubmitRating(Action):
+    def name(self) -> str:
+        return "action_submit_rating"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        get = tracker.get_slot
+        reset = [SlotSet(s, None) for s in SLOTS]
+        if get("rating_ticket") in (None, SKIP) or get("rating_value") in (None, SKIP):
+            return reset
+        comment = None if get("rating_comment") in (None, "无", SKIP) else get("rating_comment")
+        try:
+            with context.ledger() as db:
+                ident = context.identify(tracker, db)
+                if ident:
+                    actor = ident.actor
+                else:
+                    claim = find_for_claimant(db, get("rating_ticket"), get("rating_phone"), settings=context.settings())
+                    actor = Actor.claimant(claim["claimant_phone"], claim.get("claimant_name") or "")
+                problem = rate(db, actor, get("rating_ticket"), get("rating_value"), comment, settings=context.settings())
+        except HuiqiError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return reset
+        if problem["status"] == "reopened":
+            dispatcher.utter_message(
+                text=f"已记录您的评价。很抱歉没让您满意，{problem['ticket_no']} 已重新交办（差评整改），"
+                     f"将于{context.month_day(problem['due_on'])}前再次答复您。")
+        else:
+            dispatcher.utter_message(text=f"感谢您的评价（{get('rating_value')}）！您的意见我们会认真改进。")
+        return reset

@@ -1,0 +1,92 @@
+"""查进度: a logged-in enterprise sees its problems; anyone else gives the ticket number and the
+phone left when filing."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from huiqi.errors import HuiqiError
+from ledger.problems import OPEN_STATUSES, find_for_claimant, get_problem, list_problems
+
+from actions import context
+from actions.problems_view import problem_line
+
+TICKET_HELP = "工单号的格式是“HQ-年月日-4位序号”，如 HQ-20240315-0012，请核对后重新输入。"
+
+
+def phone_check(value: str, dispatcher: CollectingDispatcher) -> str | None:
+    phone, problem = context.parse_phone(str(value or ""))
+    if problem:
+        dispatcher.utter_message(text=problem)
+    return phone
+
+
+def ticket_check(value: str, dispatcher: CollectingDispatcher) -> str | None:
+    ticket = context.find_ticket(str(value or ""))
+    if not ticket:
+        dispatcher.utter_message(text=TICKET_HELP)
+    return ticket
+
+
+class ActionStartStatus(Action):
+    def name(self) -> str:
+        return "action_start_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        ident = context.identify(tracker)
+        ticket = context.find_ticket(context.text_of(tracker))
+        phone = tracker.get_slot("status_phone") or tracker.get_slot("rating_phone")
+        return [SlotSet("status_ticket", ticket), SlotSet("status_phone", None if ident else phone),
+                *context.identity_slots(ident)]
+
+
+class ValidateStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_status_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        return [] if tracker.get_slot("enterprise_code") else domain_slots
+
+    def validate_status_ticket(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {"status_ticket": ticket_check(value, dispatcher)}
+
+    def validate_status_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {"status_phone": phone_check(value, dispatcher)}
+
+
+class ActionCheckStatus(Action):
+    def name(self) -> str:
+        return "action_check_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        ticket = tracker.get_slot("status_ticket")
+        with context.ledger() as db:
+            ident = context.identify(tracker, db)
+            try:
+                if ident and ticket:
+                    found = [get_problem(db, ident.actor, ticket, settings=context.settings())]
+                elif ident:
+                    everything = list_problems(db, ident.actor, settings=context.settings(), limit=50)
+                    found = [p for p in everything if p["status"] in (*OPEN_STATUSES, "replied", "closed")]
+                    if not found:
+                        dispatcher.utter_message(text=f"{ident.name}目前没有在办的诉求。有新问题可以回复“反映问题”。")
+                        return [SlotSet("status_ticket", None)]
+                elif ticket and tracker.get_slot("status_phone"):
+                    found = [find_for_claimant(db, ticket, tracker.get_slot("status_phone"),
+                                               settings=context.settings())]
+                else:
+                    dispatcher.utter_message(text="查进度需要工单号和提交时留的电话；企业登录后可以直接查。")
+                    return []
+            except HuiqiError as exc:
+                dispatcher.utter_message(text=exc.message)
+                return [SlotSet("status_ticket", None)]
+        head = "办理进度如下：" if len(found) == 1 else f"共有{len(found)}件诉求在办或待评价（超期的排在前面）："
+        dispatcher.utter_message(text=head + "\n" + "\n".join(problem_line(p) for p in found[:5]))
+        if len(found) > 5:
+            dispatcher.utter_message(text="只列了前5件，查某一件请告诉我工单号。")
+        return [SlotSet("status_ticket", None)]

@@ -1,0 +1,201 @@
+"""Policy pushes over HTTP (不来即享 / 精准兑现): a thin adapter onto ``policies_kb.pushes`` and
+``ledger.pushes``.
+
+- ``GET /api/v1/pushes?outstanding=true&credit_code=`` — pushes of the enterprises the user may see
+  (official: own enterprises; leader: also the office's; admin: all; enterprise: itself).
+- ``GET /api/v1/pushes/{push_id}`` — one push with its events.
+- ``POST /api/v1/pushes/{push_id}/status`` — move a push along pushed → delivered → viewed →
+  applied → redeemed (or declined / not_eligible; 免申即享: to_confirm → redeemed).
+- ``GET /api/v1/pushes/categories``; ``GET/POST/DELETE /api/v1/pushes/opt-outs`` — opt-outs by category.
+- ``POST /api/v1/pushes/sync`` (admin) — bring every measure's pushes up to date.
+- ``GET /api/v1/policies/{measure_id}/funnel`` (admin) — the redemption funnel of a measure.
+
+``install(app)`` also wires the push engine onto the policy base the policies router uses, so every
+publish / edit / retire / restore through the API computes its pushes.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.deps import admin_user, current_user, get_db
+from huiqi.errors import Forbidden, Invalid, NotFound
+from ledger import credit_code as cc, events, pushes as ledger_pushes
+from ledger.access import enterprise_scope, require_enterprise
+from ledger.actors import Actor
+from policies_kb import pushes as engine_mod
+
+router = APIRouter(prefix="/pushes", tags=["pushes"])
+funnel_router = APIRouter(prefix="/api/v1/policies", tags=["pushes"])
+
+OUTSTANDING_STATUSES = ("pushed", "delivered", "viewed", "applied", "to_confirm")
+ENTERPRISE_MAY_SET = {"viewed", "applied", "redeemed", "declined", "not_eligible"}
+STAFF_MAY_SET = {"delivered", "viewed", "applied", "to_confirm", "redeemed", "declined", "not_eligible"}
+PUSH_NOT_FOUND = ("PUSH_NOT_FOUND", "未找到该政策推送记录，或该企业不在您的包抓范围内。")
+
+
+def wired_base():
+    """The policies router's base, with the push engine subscribed to its change hook."""
+    from api.routers.policies import get_base
+
+    base = get_base()
+    engine_mod.wire(base)
+    return base
+
+
+class StatusIn(BaseModel):
+    status: str = Field(description="新状态：" + "、".join(f"{k}（{v}）" for k, v in ledger_pushes.STATUS_LABELS.items()))
+    reason: Optional[str] = Field(None, max_length=500, description="说明（记入企业档案）")
+
+
+class OptOutIn(BaseModel):
+    category: str = Field(description="推送类别：" + "、".join((*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)))
+    credit_code: Optional[str] = Field(None, description="统一社会信用代码（企业本人登录时可省略）")
+
+
+def _visible_push(db, actor: Actor, push_id: int) -> dict:
+    try:
+        push = ledger_pushes.get_push(db, push_id)
+    except NotFound:
+        raise NotFound(*PUSH_NOT_FOUND) from None
+    cond, args = enterprise_scope(actor)
+    if db.execute(f"SELECT 1 FROM enterprises WHERE credit_code = ? AND {cond}", [push["credit_code"], *args]).fetchone() is None:
+        raise NotFound(*PUSH_NOT_FOUND)
+    return push
+
+
+def _target_code(db, actor: Actor, credit_code: str | None) -> str:
+    if actor.role == "enterprise":
+        code = actor.ident if not credit_code else cc.normalize(credit_code)
+    elif not credit_code:
+        raise Invalid("CREDIT_CODE_REQUIRED", "请提供企业的统一社会信用代码 credit_code。", field="credit_code")
+    else:
+        code = cc.normalize(credit_code)
+    require_enterprise(db, actor, code)
+    return code
+
+
+@router.get("/categories", summary="政策推送类别（可按类别退订）")
+def categories() -> dict:
+    return {"categories": list(engine_mod.CATEGORY_NAMES), "all": engine_mod.ALL_CATEGORIES}
+
+
+@router.get("", summary="政策推送列表（干部：包抓企业；outstanding=true 只看未办结的）")
+def list_pushes(outstanding: bool = False, credit_code: Optional[str] = None,
+                status: Optional[str] = Query(None, description="按状态筛选"),
+                measure_id: Optional[str] = None, limit: int = Query(500, ge=1, le=5000),
+                actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+    if status and status not in ledger_pushes.STATUS_LABELS:
+        raise Invalid("INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(ledger_pushes.STATUS_LABELS)}。",
+                      field="status")
+    cond, args = enterprise_scope(actor, "p.credit_code")
+    where, params = [cond], list(args)
+    if credit_code:
+        code = cc.normalize(credit_code)
+        require_enterprise(db, actor, code)
+        where.append("p.credit_code = ?"); params.append(code)
+    if outstanding:
+        where.append(f"p.status IN ({','.join('?' * len(OUTSTANDING_STATUSES))})"); params += OUTSTANDING_STATUSES
+    if status:
+        where.append("p.status = ?"); params.append(status)
+    if measure_id:
+        where.append("p.measure_id = ?"); params.append(measure_id)
+    rows = list(db.query(
+        f"SELECT p.*, e.name AS enterprise_name FROM pushes p JOIN enterprises e USING (credit_code) "
+        f"WHERE {' AND '.join(where)} ORDER BY p.credit_code, p.created_at DESC, p.id DESC LIMIT ?", [*params, limit]))
+    per: dict[str, dict] = {}
+    for r in rows:
+        r["status_label"] = ledger_pushes.STATUS_LABELS[r["status"]]
+        e = per.setdefault(r["credit_code"], {"credit_code": r["credit_code"], "name": r["enterprise_name"],
+                                              "count": 0, "outstanding": 0})
+        e["count"] += 1
+        e["outstanding"] += r["status"] in OUTSTANDING_STATUSES
+    return {"total": len(rows), "items": rows, "enterprises": list(per.values())}
+
+
+@router.get("/opt-outs", summary="已退订的推送类别")
+def list_opt_outs(credit_code: Optional[str] = None, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+    code = _target_code(db, actor, credit_code)
+    return {"credit_code": code, "categories": sorted(ledger_pushes.opted_out(db, code))}
+
+
+def _category(value: str) -> str:
+    name = (value or "").strip()
+    if name in (*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES):
+        return name
+    named = engine_mod.category_named(name)
+    if named:
+        return named
+    raise Invalid("INVALID_PUSH_CATEGORY", "推送类别应为以下之一：" + "、".join(
+        (*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)) + "。", field="category")
+
+
+@router.post("/opt-outs", status_code=201, summary="退订某类政策推送（企业本人或其包抓干部）")
+def opt_out(body: OptOutIn, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+    code = _target_code(db, actor, body.credit_code)
+    category = _category(body.category)
+    changed = ledger_pushes.opt_out(db, code, category, actor)
+    return {"credit_code": code, "category": category, "changed": changed,
+            "categories": sorted(ledger_pushes.opted_out(db, code))}
+
+
+@router.delete("/opt-outs", summary="恢复接收某类政策推送")
+def opt_in(category: str, credit_code: Optional[str] = None, actor: Actor = Depends(current_user),
+           db=Depends(get_db)) -> dict:
+    code = _target_code(db, actor, credit_code)
+    category = _category(category)
+    changed = ledger_pushes.opt_in(db, code, category, actor)
+    return {"credit_code": code, "category": category, "changed": changed,
+            "categories": sorted(ledger_pushes.opted_out(db, code))}
+
+
+@router.post("/sync", summary="重新计算全部措施的推送（管理员）")
+async def sync_all(actor: Actor = Depends(admin_user), base=Depends(wired_base)) -> dict:
+    reports = await run_in_threadpool(base.push_engine.sync_all)
+    return {"measures": len(reports), "created": sum(r["created"] for r in reports),
+            "withdrawn": sum(r["withdrawn"] for r in reports)}
+
+
+@router.get("/{push_id}", summary="查看一条推送及其全过程记录")
+def get_push(push_id: int, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+    push = _visible_push(db, actor, push_id)
+    evs = events.for_push(db, push_id)
+    push["events"] = evs if actor.is_staff else events.for_enterprise_eyes(evs)
+    return push
+
+
+@router.post("/{push_id}/status", summary="登记推送的兑现进度（已查看/已申请/已兑现/放弃/不符合条件）")
+def set_status(push_id: int, body: StatusIn, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+    push = _visible_push(db, actor, push_id)
+    if body.status not in ledger_pushes.STATUS_LABELS:
+        raise Invalid("INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(ledger_pushes.STATUS_LABELS)}。",
+                      field="status")
+    allowed = ENTERPRISE_MAY_SET if actor.role == "enterprise" else STAFF_MAY_SET if actor.is_staff else set()
+    if body.status not in allowed:
+        label = ledger_pushes.STATUS_LABELS[body.status]
+        if body.status == "withdrawn":
+            raise Forbidden("PUSH_STATUS_FORBIDDEN", "推送只在政策废止、过期或条件调整时由系统撤回，不能手工撤回。")
+        raise Forbidden("PUSH_STATUS_FORBIDDEN", f"您不能把推送改为“{label}”，请联系包抓联干部办理。")
+    return ledger_pushes.set_push_status(db, push["id"], body.status, actor=actor, reason=body.reason)
+
+
+@funnel_router.get("/{measure_id}/funnel", summary="政策兑现漏斗：推送、送达、查看、申请、兑现（管理员）")
+def funnel(measure_id: str, actor: Actor = Depends(admin_user), db=Depends(get_db), base=Depends(wired_base)) -> dict:
+    measure = base.get(measure_id)  # 404 MEASURE_NOT_FOUND when unknown
+    out = engine_mod.redemption_funnel(db, measure_id)
+    out.update({"title": measure["title"], "category": engine_mod.category_of(measure),
+                "redemption_mode": measure.get("redemption_mode"),
+                "stage_labels": {s: ledger_pushes.STATUS_LABELS[s] for s in engine_mod.STAGES}})
+    return out
+
+
+def install(app: FastAPI, prefix: str) -> None:
+    """Routes, and the push engine on the policies router's base (every change through the API)."""
+    from api.routers.policies import get_base
+
+    app.include_router(router, prefix=prefix)
+    app.include_router(funnel_router)
+    app.dependency_overrides.setdefault(get_base, wired_base)

@@ -1,0 +1,157 @@
+"""Policy base benchmark: quality, latency, import throughput and edit cost. Prints numbers.
+
+Runs on throw-away data dirs (never the live base):
+1. imports ../shared/seeds (throughput, measures/s) and evaluates retrieval on
+   ../shared/eval/retrieval_dev.json: hybrid vs BM25-only vs dense-only (the baselines);
+2. single warm query latency p50/p95 on that base, beside the bare query encode + FAISS cost;
+3. a synthetic 10,000-measure base (texts recombined from the real measures, random unit vectors
+   for all but the real ones; queries real): latency p50/p95, index open/repair time, the cost of
+   one edit (encode + store + FAISS remove/add + save) and of the BM25 rebuild it triggers;
+4. the same quality and encode cost with dynamic int8 quantisation of the encoder's Linear layers.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from huiqi.settings import REPO_ROOT, Settings, get_settings  # noqa: E402
+from policies_kb.base import PolicyBase  # noqa: E402
+from policies_kb.embed import get_embedder  # noqa: E402
+from policies_kb.eval import evaluate, load_cases  # noqa: E402
+from policies_kb.keywords import tokenize  # noqa: E402
+from policies_kb.search import prepare  # noqa: E402
+from policies_kb.store import content_hash, embed_text, now_iso  # noqa: E402
+
+SEEDS = REPO_ROOT.parent / "shared" / "seeds"
+DEV = REPO_ROOT.parent / "shared" / "eval" / "retrieval_dev.json"
+SYNTH_N = 10_000
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
+
+
+def timed(fn, reps):
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def quality_table(title, result):
+    print(f"\n{title} ({result['cases']} questions)")
+    names = list(next(iter(result["modes"].values())))
+    print(f"  {'mode':8}" + "".join(f"{n:>11}" for n in names))
+    for mode, m in result["modes"].items():
+        print(f"  {mode:8}" + "".join(f"{m[n]:>11.3f}" for n in names))
+
+
+def latency(base, queries, reps=3):
+    for q in queries[:3]:
+        base.search(q, top_k=10)  # warm
+    full = [t for q in queries for t in timed(lambda: base.search(q, top_k=10), reps)]
+    emb = base.embedder
+    enc = [t for q in queries for t in timed(lambda: emb.queries([prepare(q).text]), reps)]
+    qv = emb.queries([queries[0]])[0]
+    faiss_t = timed(lambda: base.dense.search(qv, 100), 50)
+    toks = prepare(queries[0]).tokens
+    bm = timed(lambda: base.keywords.search(toks, 100), 50)
+    print(f"  search (hybrid, top 10)  p50 {pct(full, 50):6.1f} ms   p95 {pct(full, 95):6.1f} ms   n={len(full)}")
+    print(f"  bare query encode        p50 {pct(enc, 50):6.1f} ms   p95 {pct(enc, 95):6.1f} ms")
+    print(f"  bare FAISS top-100       p50 {pct(faiss_t, 50):6.2f} ms   p95 {pct(faiss_t, 95):6.2f} ms")
+    print(f"  bare BM25 top-100        p50 {pct(bm, 50):6.2f} ms   p95 {pct(bm, 95):6.2f} ms")
+    print(f"  → encode + FAISS         p50 {pct(enc, 50) + pct(faiss_t, 50):6.1f} ms")
+
+
+def synth_base(real: PolicyBase, root: Path) -> PolicyBase:
+    rnd = random.Random(7)
+    rows = real.store.list(status="published", limit=100000)
+    sentences = [s for r in rows for s in r["text"].replace("；", "。").split("。") if len(s) > 8]
+    base = PolicyBase(Settings(data_dir=root), embedder=real.embedder)
+    dim = real.dense.dim
+    at = now_iso()
+    with base.store.transaction():
+        for i in range(SYNTH_N):
+            text = "。".join(rnd.sample(sentences, 3)) + "。"
+            m = {"title": f"合成措施{i}", "text": text, "heading_path": ["合成"]}
+            vec = np.random.default_rng(i).standard_normal(dim).astype("float32")
+            vec /= np.linalg.norm(vec)
+            base.store._insert("measures", base.store._encode_fields({
+                "id": f"s-{i}", "num": i + 1, "doc_key": "synthetic", "key": str(i), "title": m["title"],
+                "text": text, "heading_path": m["heading_path"], "conditions": {}, "status": "published",
+                "enabled": 1, "version": 1, "hits": 0, "created_at": at, "created_by": "bench", "updated_at": at,
+                "updated_by": "bench", "content_hash": content_hash(m), "vector": vec.tobytes(),
+                "vector_model": base.model_id, "tokens": " ".join(tokenize(embed_text(m))),
+            }))
+    return base
+
+
+def main() -> None:
+    print(f"policy base benchmark — model {get_settings().embed_model}")
+    files = sorted(SEEDS.glob("*.txt"))
+    cases = load_cases(DEV)
+    queries = [c["q"] for c in cases]
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        emb = get_embedder(str(get_settings().embed_model))
+        print(f"\nmodel load {time.perf_counter() - t:.1f} s")
+        base = PolicyBase.open(Settings(data_dir=Path(tmp) / "real"), embedder=emb)
+        t = time.perf_counter()
+        reps = base.import_paths(files, "bench")
+        dt = time.perf_counter() - t
+        n = sum(r.get("measures", 0) for r in reps)
+        print(f"import {len(files)} documents, {n} measures in {dt:.1f} s → {n / dt:.1f} measures/s")
+        t = time.perf_counter()
+        base.import_paths(files, "bench")
+        print(f"re-import unchanged documents: {time.perf_counter() - t:.2f} s (no new versions)")
+        quality_table("retrieval quality, fp32 encoder", evaluate(base, cases))
+        print("\nlatency, real base "
+              f"({len(base.dense)} measures, single warm queries)")
+        latency(base, queries)
+
+        root = Path(tmp) / "synth"
+        t = time.perf_counter()
+        sb = synth_base(base, root)
+        print(f"\nsynthetic base: {SYNTH_N} measures written in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        sb.check_indexes()
+        print(f"  open + repair (FAISS from stored vectors, BM25 from stored tokens): {time.perf_counter() - t:.2f} s")
+        sb.keywords.rebuild()
+        t = time.perf_counter()
+        sb.keywords.rebuild()
+        bm25_rebuild = time.perf_counter() - t
+        latency(sb, queries)
+        edits = []
+        for i in range(5):
+            t = time.perf_counter()
+            sb.update(f"s-{i * 37}", {"text": f"修改后的措施正文第{i}版：推行电子证照跨区域互认。"}, "bench")
+            edits.append(time.perf_counter() - t)
+        after = timed(lambda: sb.search("电子证照到外省能认吗", top_k=10), 1)[0]
+        print(f"  one edit at {SYNTH_N}: p50 {pct(edits, 50):.0f} ms, max {max(edits) * 1000:.0f} ms "
+              f"(+ BM25 rebuild on the next search {bm25_rebuild * 1000:.0f} ms; first search after edit "
+              f"{after * 1000:.0f} ms)")
+
+        print("\ndynamic int8 quantisation of the encoder's Linear layers")
+        qemb = get_embedder(str(get_settings().embed_model), quantize=True)
+        qbase = PolicyBase.open(Settings(data_dir=Path(tmp) / "real-int8"), embedder=qemb)
+        qbase.import_paths(files, "bench")
+        quality_table("retrieval quality, int8 encoder", evaluate(qbase, cases))
+        enc32 = [t for q in queries for t in timed(lambda: emb.queries([q]), 3)]
+        enc8 = [t for q in queries for t in timed(lambda: qemb.queries([q]), 3)]
+        print(f"  query encode fp32 p50 {pct(enc32, 50):.1f} / p95 {pct(enc32, 95):.1f} ms; "
+              f"int8 p50 {pct(enc8, 50):.1f} / p95 {pct(enc8, 95):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

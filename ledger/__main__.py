@@ -1,0 +1,4 @@
+"""``python -m ledger``: seed-demo, remind, export-dossier."""
+from ledger.cli import app
+
+app()

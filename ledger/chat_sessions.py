@@ -1,0 +1,94 @@
+"""Which enterprise has an open chat conversation: Rasa sender id ↔ credit code, last seen.
+
+The chat actions call ``touch`` whenever a message comes from a logged-in enterprise (its token
+verified), so the push engine can deliver a new push at once into that conversation. A session is
+open while it was seen within ``idle_minutes`` and not closed (log-out, hand-over to a person).
+
+The table is created here when missing (``CREATE TABLE IF NOT EXISTS``), so this module works on
+any ledger; the same statement can be appended to ``ledger.schema.MIGRATIONS`` as its own
+migration without conflict. Rows are working state, not records: ``touch`` updates them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from huiqi.errors import Invalid
+from ledger import clock
+from ledger.db import transaction
+
+DEFAULT_IDLE_MINUTES = 60
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS chat_sessions (
+        sender_id TEXT PRIMARY KEY,
+        credit_code TEXT NOT NULL REFERENCES enterprises(credit_code),
+        opened_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        closed_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS chat_sessions_enterprise ON chat_sessions(credit_code, last_seen)",
+)
+_ready: set[int] = set()
+
+
+def ensure_table(db: sqlite_utils.Database) -> None:
+    key = id(db.conn)
+    if key in _ready and "chat_sessions" in db.table_names():
+        return
+    with transaction(db):
+        for sql in DDL:
+            db.execute(sql)
+    _ready.add(key)
+
+
+def touch(db: sqlite_utils.Database, sender_id: str, credit_code: str, now: datetime | None = None) -> None:
+    """Record that ``credit_code`` is talking in conversation ``sender_id`` now (opens or re-opens it)."""
+    if not (sender_id or "").strip():
+        raise Invalid("SENDER_REQUIRED", "缺少会话编号，无法登记对话。", field="sender_id")
+    ensure_table(db)
+    stamp = clock.iso(now or clock.now())
+    with transaction(db):
+        db.execute(
+            "INSERT INTO chat_sessions (sender_id, credit_code, opened_at, last_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(sender_id) DO UPDATE SET credit_code = excluded.credit_code, last_seen = excluded.last_seen, "
+            "closed_at = NULL, opened_at = CASE WHEN chat_sessions.closed_at IS NOT NULL "
+            "OR chat_sessions.credit_code != excluded.credit_code THEN excluded.opened_at ELSE chat_sessions.opened_at END",
+            [sender_id, credit_code, stamp, stamp])
+
+
+def close(db: sqlite_utils.Database, sender_id: str, now: datetime | None = None) -> bool:
+    """End the session (log-out); False when there was no open one."""
+    ensure_table(db)
+    with transaction(db):
+        cur = db.execute("UPDATE chat_sessions SET closed_at = ? WHERE sender_id = ? AND closed_at IS NULL",
+                         [clock.iso(now or clock.now()), sender_id])
+    return cur.rowcount > 0
+
+
+def open_sessions(db: sqlite_utils.Database, credit_codes: list[str] | None = None, *,
+                  idle_minutes: int = DEFAULT_IDLE_MINUTES, now: datetime | None = None) -> dict[str, str]:
+    """credit code → sender id of its most recently seen open conversation."""
+    ensure_table(db)
+    since = clock.iso((now or clock.now()) - timedelta(minutes=idle_minutes))
+    sql = "SELECT credit_code, sender_id, last_seen FROM chat_sessions WHERE closed_at IS NULL AND last_seen >= ?"
+    args: list = [since]
+    out: dict[str, tuple[str, str]] = {}
+    codes = None if credit_codes is None else list(dict.fromkeys(credit_codes))
+    chunks = [None] if codes is None else [codes[i:i + 500] for i in range(0, len(codes), 500)]
+    for chunk in chunks:
+        q, a = sql, list(args)
+        if chunk is not None:
+            q += f" AND credit_code IN ({','.join('?' * len(chunk))})"
+            a += chunk
+        for code, sender, seen in db.execute(q, a).fetchall():
+            if code not in out or seen > out[code][1]:
+                out[code] = (sender, seen)
+    return {code: sender for code, (sender, _) in out.items()}
+
+
+def enterprise_of(db: sqlite_utils.Database, sender_id: str) -> str | None:
+    """The enterprise bound to a conversation (open or not), or None."""
+    ensure_table(db)
+    row = db.execute("SELECT credit_code FROM chat_sessions WHERE sender_id = ?", [sender_id]).fetchone()
+    return row[0] if row else None

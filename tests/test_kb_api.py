@@ -1,0 +1,61 @@
+"""Policy HTTP API: open search/match, admin endpoints need a token, clear errors."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from huiqi.settings import get_settings
+from test_kb_helpers import new_base
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    new_base(tmp_path)
+    from api.app import create_app
+
+    yield TestClient(create_app())
+    get_settings.cache_clear()
+
+
+def test_search_is_open_and_explains(client):
+    r = client.post("/api/v1/policies/search", json={"query": "电子证照到外省认吗", "top_k": 2})
+    assert r.status_code == 200
+    body = r.json()
+    assert len(body["results"]) == 2 and body["truncated"] is False
+    assert body["results"][0]["title"] == "电子证照互认"
+    assert "keyword_rank" in body["results"][0]["explanation"]
+
+
+def test_empty_query_is_422_in_chinese_and_long_query_is_truncated(client):
+    r = client.post("/api/v1/policies/search", json={"query": "  "})
+    assert r.status_code == 422 and r.json()["code"] == "QUERY_EMPTY" and "请输入" in r.json()["message"]
+    r = client.post("/api/v1/policies/search", json={"query": "移动执法" * 2500})
+    assert r.status_code == 200 and r.json()["truncated"] is True
+
+
+def test_match_with_profile_is_open(client):
+    profile = {"industry": "网约车/出租", "size": "小", "region": "甘肃省/兰州市", "tags": []}
+    r = client.post("/api/v1/policies/match", json={"profile": profile, "needs": "网约车许可"})
+    assert r.status_code == 200
+    assert r.json()["results"][0]["title"] == "网约车许可"
+    r = client.post("/api/v1/policies/match", json={})
+    assert r.status_code == 422 and r.json()["code"] == "PROFILE_REQUIRED"
+
+
+def test_match_unknown_credit_code_is_404(client):
+    r = client.post("/api/v1/policies/match", json={"credit_code": "91620100MA7XXXXX0X"})
+    assert r.status_code == 404 and r.json()["code"] == "ENTERPRISE_NOT_FOUND"
+
+
+@pytest.mark.parametrize("method,path", [
+    ("get", "/api/v1/policies"), ("post", "/api/v1/policies"), ("get", "/api/v1/policies/m-1"),
+    ("put", "/api/v1/policies/m-1"), ("delete", "/api/v1/policies/m-1"), ("post", "/api/v1/policies/m-1/restore"),
+    ("get", "/api/v1/policies/m-1/versions"), ("post", "/api/v1/policies/m-1/rollback"),
+    ("post", "/api/v1/policies/m-1/enabled"), ("post", "/api/v1/policies/import"),
+    ("post", "/api/v1/policies/hit-test"),
+])
+def test_admin_endpoints_need_a_token(client, method, path):
+    r = getattr(client, method)(path)
+    assert r.status_code == 401
