@@ -71,6 +71,8 @@ class ActionStartComplaint(Action):
             events.append(SlotSet("complaint_category", category))
         if substantive(text) and not text.startswith("/"):
             events.append(SlotSet("complaint_description", text[:MAX_DESCRIPTION]))
+        if category:
+            dispatcher.utter_message(text=f"好的，我来帮您登记这个{category}方面的问题。")
         if ident:
             if ident.contact_name:
                 events.append(SlotSet("contact_name", ident.contact_name))
@@ -97,7 +99,7 @@ def check_credit_code(value: str) -> tuple[str | None, str | None]:
 def check_name(value: str) -> tuple[str | None, str | None]:
     text = _NAME_PREFIX.sub("", normalize(value or "").strip())
     text = re.sub(r"[0-9\s，,。.]+.*$", "", text) or text
-    if not 1 <= len(text) <= 20 or re.search(r"\d", text):
+    if not 1 <= len(text) <= 20 or re.search(r"\d", text) or text in CATEGORIES:
         return None, "请告诉我您的姓名或称呼，比如“张先生”“王经理”。"
     return text, None
 
@@ -245,7 +247,8 @@ class ActionFileComplaint(Action):
                 text="抱歉，系统暂时没能保存您的问题，您填的内容我都记着。请稍后回复“重新提交”再试；"
                      "着急的话也可以拨打12345反映。")
             return [SlotSet("complaint_pending", True)]
-        who = f"{problem['assignee']['name']}（{problem['office']}）" if problem.get("assignee") else problem["office"]
+        assignee = problem.get("assignee")
+        who = f"{assignee['name']}（{assignee['office']}）" if assignee else problem["office"]
         dispatcher.utter_message(
             text=f"已为您登记，工单号：{problem['ticket_no']}。\n由{who}办理，将于{context.month_day(problem['due_on'])}前答复您。\n"
                  f"请记好工单号，回复“查进度”随时可以查询办理情况。")

@@ -96,6 +96,18 @@ def identify(tracker: Tracker, db=None) -> Identity | None:
     return Identity(row["credit_code"], row["name"], row.get("contact_name"), row.get("contact_phone"))
 
 
+def login_expired(tracker: Tracker) -> bool:
+    """The conversation carries a log-in token that no longer verifies (expired or forged)."""
+    token = latest_token(tracker)
+    if not token:
+        return False
+    try:
+        tokens.verify(token, settings())
+    except tokens.TokenError:
+        return True
+    return False
+
+
 def identity_slots(ident: Identity | None) -> list[dict]:
     from rasa_sdk.events import SlotSet
 

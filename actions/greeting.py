@@ -32,7 +32,8 @@ class ActionGreet(Action):
                 text += f"您有{len(waiting)}条新的惠企政策，回复“看看推送”就能查看。"
             text += "我还可以帮您反映问题、查办理进度、评价办理结果。"
         else:
-            text = ("您好！我是交通运输局“惠企通”智能助手，可以帮您查惠企政策、反映问题、查办理进度、评价办理结果。"
+            text = "您的登录已过期，请在页面上重新登录企业账号。" if context.login_expired(tracker) else ""
+            text += ("您好！我是交通运输局“惠企通”智能助手，可以帮您查惠企政策、反映问题、查办理进度、评价办理结果。"
                     "登录企业账号后，还能看到专门适合贵企业的政策。请问有什么可以帮您？")
         dispatcher.utter_message(text=text, buttons=MENU_BUTTONS)
         return context.identity_slots(ident)

@@ -136,16 +136,3 @@ class ActionHandback(Action):
                 except Conflict:
                     pass
         return _back_to_bot(dispatcher, "工作人员已结束人工服务，接下来由我继续为您服务。还有什么可以帮您？")
-
-
-class ActionCancelForm(Action):
-    def name(self) -> str:
-        return "action_cancel_form"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        from actions.complaint import FORM_SLOTS
-        from actions.rating import SLOTS as RATING_SLOTS
-
-        dispatcher.utter_message(text="好的，已取消，填写的内容没有提交。还有什么可以帮您？")
-        slots = (*FORM_SLOTS, *RATING_SLOTS, "status_ticket", "handoff_phone")
-        return [SlotSet(s, None) for s in slots] + [SlotSet("complaint_pending", False)]

@@ -133,7 +133,8 @@ class ActionDeliverPush(Action):
         if not raw.isdigit():
             return []
         with context.ledger() as db:
-            code = tracker.get_slot("enterprise_code")
+            ident = context.identify(tracker, db)
+            code = ident.credit_code if ident else None
             try:
                 push = pushes.get_push(db, int(raw))
             except NotFound:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from actions.handoff import (ActionCancelForm, ActionHandback, ActionHandoffWait, ActionRequestHuman,
+from actions.cancel import ActionCancelForm
+from actions.handoff import (ActionHandback, ActionHandoffWait, ActionRequestHuman,
                              ValidateHandoffForm)
 from ledger import clock
 from ledger.handoffs import open_handoff

@@ -126,3 +126,25 @@ def test_opt_out_is_recorded(pworld):
     assert pushes.is_opted_out(pworld.db(), pworld.code, "任何类别")
     msgs, _ = run(ActionOptOutPush(), tracker("不要推送融资的", "opt_out_push", token=pworld.token))
     assert "融资" in texts(msgs)
+
+
+def test_expired_login_is_told_and_not_trusted(pworld):
+    from huiqi import tokens
+
+    expired = tokens.issue(pworld.code, "enterprise", pworld.settings.model_copy(update={"token_minutes": -1}))
+    msgs, events = run(ActionGreet(), tracker("你好", "greet", token=expired))
+    assert "登录已过期" in texts(msgs) and slots_of(events)["enterprise_code"] is None
+
+
+def test_a_push_triggered_into_the_conversation_is_shown_and_delivered(pworld):
+    from actions.push_actions import ActionDeliverPush
+
+    made = push_two(pworld)
+    history = [{"event": "user", "text": "你好", "parse_data": {}, "metadata": {"token": pworld.token}}]
+    msgs, events = run(ActionDeliverPush(), tracker("", "EXTERNAL_policy_push", entities={"push_id": str(made[0]["id"])},
+                                                    history=history))
+    assert made[0]["measure_title"] in texts(msgs) and "退订" in texts(msgs)
+    assert pushes.get_push(pworld.db(), made[0]["id"])["status"] == "delivered"
+    assert slots_of(events)["policy_results"][0] == made[0]["measure_id"]
+    other = tracker("", "EXTERNAL_policy_push", entities={"push_id": str(made[0]["id"])})  # nobody logged in
+    assert run(ActionDeliverPush(), other)[0] == []

@@ -124,7 +124,7 @@ def test_business_asks_a_policy_and_files_a_complaint_on_the_page(launch, settin
     expect(page.locator("#login-error")).to_have_text(refused.json()["message"])
 
     log_in(page, code, password)
-    expect(page.get_by_text(f"已登录：{name}").first).to_be_visible()
+    expect(page.get_by_text(f"已登录：{name}", exact=True).filter(visible=True)).to_have_count(1)
     bot_bubble(page, name)  # the assistant greets the enterprise by name: the token reached it
 
     # A policy question: the measures listed are those the policy base matches to this enterprise.
@@ -173,7 +173,7 @@ def test_page_works_on_a_phone_sized_screen(launch, settings, shots_dir):
 
     page.locator("#login-box summary").click()  # folded on a phone to leave the screen to the chat
     log_in(page, code, password)
-    expect(page.get_by_text(f"已登录：{name}").first).to_be_visible()
+    expect(page.get_by_text(f"已登录：{name}", exact=True).filter(visible=True)).to_have_count(1)
     bot_bubble(page, name)
     answered = page.locator(".msg.bot:not(.typing)").count()
     send(page, "你好")
@@ -181,3 +181,21 @@ def test_page_works_on_a_phone_sized_screen(launch, settings, shots_dir):
                            timeout=BOT_TIMEOUT_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the chat scrolls sideways"
     page.screenshot(path=str(shots_dir / "chat-390x844.png"))
+
+    # A reload keeps the conversation and the log-in.
+    page.reload()
+    expect(page.locator("#connection")).to_have_text("已连接", timeout=30_000)
+    expect(page.locator(".msg.user .bubble").filter(has_text="你好")).to_have_count(1)
+    expect(page.get_by_text(f"已登录：{name}", exact=True).filter(visible=True)).to_have_count(1)
+
+
+def test_a_message_sent_to_the_conversation_from_outside_appears_live(launch, settings, api):
+    """What a policy push does: Rasa speaks into an open page through the socket.io channel."""
+    page = launch(DESKTOP)
+    open_chat(page, settings)
+    session_id = page.evaluate("localStorage.getItem('huiqi.session_id')")
+    assert session_id
+    resp = httpx.post(f"{settings.rasa_url}/conversations/{session_id}/trigger_intent",
+                      params={"output_channel": "socketio"}, json={"name": "greet"}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    bot_bubble(page, "惠企通")

@@ -239,9 +239,7 @@
 
   function markButtonsUsed() {
     var items = loadTranscript();
-    for (var i = items.length - 1; i >= 0; i--) {
-      if (items[i].buttons && !items[i].used) { items[i].used = true; break; }
-    }
+    items.forEach(function (item) { if (item.buttons) item.used = true; });
     store(localStorage, KEY_TRANSCRIPT, JSON.stringify({ session_id: sessionId, items: items }));
   }
 
@@ -286,7 +284,9 @@
     }
     var buttons = botButtons(msg);
     if (buttons.length) {
-      markButtonsUsed();  // earlier menus are answered by now
+      // A new menu supersedes the earlier ones.
+      markButtonsUsed();
+      Array.prototype.forEach.call(el.messages.querySelectorAll(".quick-replies button"), function (x) { x.disabled = true; });
       item.buttons = buttons;
     }
     if (!item.text && !item.image && !buttons.length) return;

@@ -1,0 +1,174 @@
+"""Bot benchmark: NLU quality, training time, chat-turn latency.
+
+Prints:
+  1. 5-fold NLU cross-validation on bot/data: intent F1 per intent (target macro F1 >= 0.95).
+  2. Held-out messages the model never saw (bench/bot_heldout_nlu.yml, incl. traditional characters):
+     accuracy of our pipeline beside a baseline pipeline without the ChineseNormalizer (same run).
+  3. Training time of the full model (NLU + dialogue).
+  4. When the Rasa server answers (HUIQI_RASA_PORT / --rasa-url): chat-turn latency through the REST
+     webhook, p50/p95, for a greeting and for a policy question, beside the bare policy search cost
+     measured in this process on the same data dir.
+
+Run from the repo root with the main venv:  .venv/bin/python bench/bench_bot.py [--skip-cv] [--quick]
+Rasa itself runs from .venv-rasa (subprocess).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = str(ROOT / ".venv-rasa" / "bin" / "rasa")
+HELDOUT = ROOT / "bench" / "bot_heldout_nlu.yml"
+POLICY_QUESTION = "我们跑冷链的，过路费有优惠没"
+
+
+def rasa(*args: str, cwd: Path = ROOT) -> float:
+    """Run a rasa CLI command from the repo root; returns the wall time in seconds."""
+    env = {**os.environ, "HUIQI_ACTION_URL": os.environ.get("HUIQI_ACTION_URL", "http://127.0.0.1:5055/webhook"),
+           "HUIQI_TRACKER_DB": os.environ.get("HUIQI_TRACKER_DB", str(Path(tempfile.gettempdir()) / "bench-tracker.db"))}
+    start = time.perf_counter()
+    proc = subprocess.run([RASA, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"rasa {' '.join(args[:2])} failed:\n{proc.stdout[-3000:]}")
+    return time.perf_counter() - start
+
+
+def intent_table(report_path: Path, title: str) -> dict:
+    report = json.loads(report_path.read_text("utf-8"))
+    print(f"\n{title}")
+    print(f"{'intent':<22}{'precision':>10}{'recall':>9}{'f1':>8}{'n':>6}")
+    for name, row in sorted(report.items()):
+        if isinstance(row, dict) and "support" in row and name not in ("macro avg", "weighted avg", "micro avg"):
+            print(f"{name:<22}{row['precision']:>10.3f}{row['recall']:>9.3f}{row['f1-score']:>8.3f}{row['support']:>6}")
+    for avg in ("macro avg", "weighted avg"):
+        if avg in report:
+            r = report[avg]
+            print(f"{avg:<22}{r['precision']:>10.3f}{r['recall']:>9.3f}{r['f1-score']:>8.3f}{r['support']:>6}")
+    if "accuracy" in report:
+        print(f"{'accuracy':<22}{report['accuracy']:>35.3f}")
+    return report
+
+
+def cross_validation(folds: int, work: Path) -> None:
+    out = work / "cv"
+    seconds = rasa("test", "nlu", "--nlu", "bot/data", "--config", "config.yml", "--cross-validation",
+                   "--folds", str(folds), "--out", str(out))
+    report = intent_table(out / "intent_report.json", f"== {folds}-fold NLU cross-validation (bot/data), {seconds:.0f} s")
+    macro = report["macro avg"]["f1-score"]
+    print(f"macro intent F1 {macro:.3f}  (target >= 0.95: {'met' if macro >= 0.95 else 'NOT met'})")
+
+
+def without_normalizer(work: Path) -> Path:
+    config = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
+    config["pipeline"] = [c for c in config["pipeline"] if "normalizer" not in c["name"].lower()]
+    path = work / "config-baseline.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    return path
+
+
+def heldout(models: dict[str, Path], work: Path) -> None:
+    print(f"\n== held-out messages ({HELDOUT.relative_to(ROOT)}), never seen in training")
+    scores = {}
+    for label, model in models.items():
+        out = work / f"heldout-{label}"
+        rasa("test", "nlu", "--nlu", str(HELDOUT), "--model", str(model), "--out", str(out))
+        report = json.loads((out / "intent_report.json").read_text("utf-8"))
+        errors = json.loads((out / "intent_errors.json").read_text("utf-8")) if (out / "intent_errors.json").exists() else []
+        trad = [e for e in errors if any(ch in e["text"] for ch in "們沒嗎麼個這車過費減辦審運證領導轉對機問")]
+        scores[label] = report
+        print(f"{label:<34} accuracy {report['accuracy']:.3f}  macro F1 {report['macro avg']['f1-score']:.3f}"
+              f"  errors {len(errors)} (traditional-character messages among them: {len(trad)})")
+        for e in errors[:12]:
+            print(f"    {e['text']!r}: expected {e['intent']}, got {e['intent_prediction']['name']}")
+
+
+def train_full(work: Path) -> Path:
+    out = work / "models"
+    seconds = rasa("train", "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
+                   "--out", str(out), "--fixed-model-name", "bench")
+    print(f"\n== training time (NLU + dialogue, full model): {seconds:.0f} s")
+    return out / "bench.tar.gz"
+
+
+def train_nlu(config: Path, work: Path, name: str) -> tuple[Path, float]:
+    out = work / "models"
+    seconds = rasa("train", "nlu", "--config", str(config), "--nlu", "bot/data", "--out", str(out),
+                   "--fixed-model-name", name)
+    return out / f"{name}.tar.gz", seconds
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   (n={len(ordered)})"
+
+
+def latency(rasa_url: str, turns: int) -> None:
+    import httpx
+
+    try:
+        httpx.get(rasa_url, timeout=3)
+    except httpx.HTTPError:
+        print(f"\n== chat-turn latency: skipped (no Rasa server at {rasa_url}; start the services first)")
+        return
+    hook = f"{rasa_url}/webhooks/rest/webhook"
+    print(f"\n== chat-turn latency through {hook}")
+    for label, text in (("greeting '你好'", "你好"), (f"policy question '{POLICY_QUESTION}'", POLICY_QUESTION)):
+        samples = []
+        for i in range(turns + 2):
+            start = time.perf_counter()
+            reply = httpx.post(hook, json={"sender": f"bench-{uuid.uuid4().hex[:8]}", "message": text}, timeout=120)
+            elapsed = time.perf_counter() - start
+            if reply.status_code != 200 or not reply.json():
+                sys.exit(f"the bot did not answer {text!r}: {reply.status_code} {reply.text[:200]}")
+            if i >= 2:  # the first turns warm caches (model loading in the action server)
+                samples.append(elapsed)
+        print(f"{label:<44}{percentiles(samples)}")
+    from policies_kb.base import PolicyBase
+
+    base = PolicyBase.open()
+    base.search(POLICY_QUESTION, top_k=9)
+    samples = []
+    for _ in range(turns):
+        start = time.perf_counter()
+        base.search(POLICY_QUESTION, top_k=9)
+        samples.append(time.perf_counter() - start)
+    print(f"{'bare policy search (same question, top 9)':<44}{percentiles(samples)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--skip-cv", action="store_true", help="skip the cross-validation (the slowest part)")
+    parser.add_argument("--quick", action="store_true", help="only the latency part (needs the services)")
+    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--rasa-url", default=None)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from huiqi.settings import get_settings
+
+    rasa_url = args.rasa_url or get_settings().rasa_url
+    with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp:
+        work = Path(tmp)
+        if not args.quick:
+            if not args.skip_cv:
+                cross_validation(args.folds, work)
+            model = train_full(work)
+            baseline, _ = train_nlu(without_normalizer(work), work, "baseline")
+            heldout({"our pipeline (with ChineseNormalizer)": model, "baseline (no normalizer)": baseline}, work)
+        latency(rasa_url, args.turns)
+
+
+if __name__ == "__main__":
+    main()
