@@ -18,8 +18,9 @@ def connect(path: str | Path | None = None, settings: Settings | None = None) ->
     """Open the ledger (creating and migrating it when needed). One connection per thread/request."""
     if path is None:
         s = settings or get_settings()
-        s.ensure_data_dir()
         path = s.ledger_path
+        if not path.exists():
+            s.ensure_data_dir()
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")

@@ -51,6 +51,9 @@ class Calendar:
 
     def workdays_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start."""
+        return _between(self, start, end)
+
+    def _count(self, start: date, end: date) -> int:
         if end == start:
             return 0
         sign, lo, hi = (1, start, end) if end > start else (-1, end, start)
@@ -59,6 +62,11 @@ class Calendar:
             day += timedelta(days=1)
             count += self.is_workday(day)
         return sign * count
+
+
+@lru_cache(maxsize=65536)
+def _between(cal: Calendar, start: date, end: date) -> int:
+    return cal._count(start, end)
 
 
 @lru_cache(maxsize=8192)

@@ -13,9 +13,11 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import Locator, expect, sync_playwright
 
 from huiqi.settings import get_settings
-from ledger import demo
+from ledger import chat_sessions, demo
+from ledger.db import connect
 
 pytestmark = [
     pytest.mark.services,
@@ -32,9 +34,6 @@ TICKET = re.compile(r"HQ-\d{8}-\d{4}")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 DEMO_BUSINESS = "shunda"  # 兰州顺达货运有限公司 (道路货运, 冷链运输), a demo log-in
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +66,7 @@ def launch(tmp_path_factory):
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
     contexts = []
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         def _launch(viewport: dict):
             ctx = p.chromium.launch_persistent_context(
                 str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
@@ -98,7 +97,7 @@ def send(page, text: str) -> None:
     expect(page.locator(".msg.user .bubble").last).to_have_text(text)
 
 
-def bot_bubble(page, pattern) -> "playwright_api.Locator":
+def bot_bubble(page, pattern) -> Locator:
     """The latest bot message matching ``pattern`` (text or regex), once it has arrived."""
     bubble = page.locator(".msg.bot:not(.typing) .bubble").filter(has_text=pattern).last
     expect(bubble).to_be_visible(timeout=BOT_TIMEOUT_MS)
@@ -157,10 +156,19 @@ def test_business_asks_a_policy_and_files_a_complaint_on_the_page(launch, settin
     assert filed.status_code == 200, filed.text
     assert marker in filed.json()["description"] and filed.json()["category"] == "审批服务"
 
-    # Log out: the identity is gone and a new conversation starts.
+    # Log out: the identity is gone, a new conversation starts, and the old one no longer gets pushes.
+    old_session = page.evaluate("localStorage.getItem('huiqi.session_id')")
     page.get_by_role("button", name="退出登录").click()
     expect(page.get_by_label("统一社会信用代码")).to_be_visible()
     expect(page.locator(".msg.user")).to_have_count(0)
+    expect(page.locator("#connection")).to_have_text("已连接")
+    assert page.evaluate("localStorage.getItem('huiqi.session_id')") not in (None, old_session)
+    page.wait_for_load_state("networkidle")
+    db = connect(settings=settings)
+    try:
+        assert chat_sessions.open_sessions(db, [code]).get(code) != old_session
+    finally:
+        db.close()
 
 
 def test_page_works_on_a_phone_sized_screen(launch, settings, shots_dir):

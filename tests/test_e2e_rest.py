@@ -148,3 +148,27 @@ def test_complaint_filed_in_chat_reaches_only_the_paired_officials_listing(api, 
     assert ticket not in {p["ticket_no"] for p in api.get("/api/v1/problems", headers=other).json()}
     assert api.get(f"/api/v1/problems/{ticket}", headers=other).status_code == 404
 
+
+
+def test_log_out_closes_only_the_businesss_own_conversation(api, settings):
+    """The chat page's log-out call: pushes stop going into that conversation; others' are untouched."""
+    from ledger import chat_sessions
+    from ledger.db import connect
+
+    sender = f"e2e-logout-{uuid.uuid4().hex[:8]}"
+    code = demo.credit_code_of(DEMO_BUSINESS)
+    db = connect(settings=settings)
+    try:
+        chat_sessions.touch(db, sender, code)  # what the actions record when the business talks
+        url = f"/api/v1/chat/sessions/{sender}/close"
+        stranger = {"Authorization": f"Bearer {enterprise_token(api, 'anning_repair')}"}
+        refused = api.post(url, headers=stranger)
+        assert refused.status_code == 404 and CJK.search(refused.json()["message"])
+        assert chat_sessions.open_sessions(db, [code]).get(code) == sender
+
+        owner = {"Authorization": f"Bearer {enterprise_token(api, DEMO_BUSINESS)}"}
+        assert api.post(url, headers=owner).json() == {"sender_id": sender, "closed": True}
+        assert chat_sessions.open_sessions(db, [code]).get(code) != sender
+        assert api.post(url).status_code == 401
+    finally:
+        db.close()

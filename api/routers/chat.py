@@ -7,14 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+import sqlite_utils
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import get_db, require_roles
+from huiqi.errors import NotFound
 from huiqi.settings import get_settings
+from ledger import chat_sessions
+from ledger.actors import Actor
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ENTERPRISE_TOKEN_PATH = "/api/v1/auth/enterprise-token"
+CLOSE_SESSION_PATH = "/api/v1/chat/sessions/{sender_id}/close"
 WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 
 router = APIRouter(tags=["chat"])
@@ -46,7 +52,17 @@ def chat_config(request: Request) -> dict:
         "rasa_url": rasa_public_url(request),
         "socketio_path": "/socket.io",
         "enterprise_token_url": ENTERPRISE_TOKEN_PATH,
+        "close_session_url": CLOSE_SESSION_PATH,
     }
+
+
+@router.post(CLOSE_SESSION_PATH, summary="企业退出登录：结束该对话（不再向其推送）")
+def close_chat_session(sender_id: str, actor: Actor = Depends(require_roles("enterprise")),
+                       db: sqlite_utils.Database = Depends(get_db)) -> dict:
+    """The page calls this on log-out, so that pushes stop going into a conversation nobody reads."""
+    if chat_sessions.enterprise_of(db, sender_id) != actor.ident:
+        raise NotFound("CHAT_SESSION_NOT_FOUND", "未找到该对话，可能已经结束。")
+    return {"sender_id": sender_id, "closed": chat_sessions.close(db, sender_id)}
 
 
 def install(app: FastAPI) -> None:

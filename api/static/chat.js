@@ -155,7 +155,16 @@
       });
   }
 
+  function closeConversation(token) {
+    // Tell the department the conversation is over, so pushes stop going to it (best effort).
+    if (!token || !sessionId || !config || !config.close_session_url) return;
+    fetch(config.close_session_url.replace("{sender_id}", encodeURIComponent(sessionId)), {
+      method: "POST", headers: { "Authorization": "Bearer " + token }
+    }).catch(function () { /* the log-out itself is local and already done */ });
+  }
+
   function logout(reason) {
+    closeConversation(load(sessionStorage, KEY_TOKEN));
     store(sessionStorage, KEY_TOKEN, null);
     store(sessionStorage, KEY_NAME, null);
     showIdentity();
@@ -184,6 +193,21 @@
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  // Line breaks are kept by CSS (pre-wrap); a numbered item's heading line ("1. …", "第2条：…") is bold.
+  var HEADING = /^(\d{1,2}\. |第\d{1,2}条：)/;
+  function appendText(parent, text) {
+    text.split("\n").forEach(function (line, i) {
+      if (i > 0) parent.appendChild(document.createTextNode("\n"));
+      if (HEADING.test(line)) {
+        var strong = document.createElement("strong");
+        appendLinkified(strong, line);
+        parent.appendChild(strong);
+      } else {
+        appendLinkified(parent, line);
+      }
+    });
+  }
+
   function scrollDown() { el.messages.scrollTop = el.messages.scrollHeight; }
 
   function renderBubble(from, text, imageSrc) {
@@ -192,7 +216,7 @@
     var bubble = document.createElement("div");
     bubble.className = "bubble";
     if (from === "bot") bubble.setAttribute("aria-label", "助手");
-    if (text) appendLinkified(bubble, String(text));
+    if (text) appendText(bubble, String(text));
     if (imageSrc) {
       var img = document.createElement("img");
       img.src = imageSrc;
