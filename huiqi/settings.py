@@ -5,6 +5,7 @@ Every path the system writes to is derived from ``data_dir``; no other module ha
 from __future__ import annotations
 
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,9 +78,8 @@ class Settings(BaseSettings):
         try:
             for d in (self.data_dir, self.policy_dir, self.models_dir, self.log_dir):
                 d.mkdir(parents=True, exist_ok=True)
-            probe = self.data_dir / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
+            with tempfile.NamedTemporaryFile(dir=self.data_dir, prefix=".write-test-"):
+                pass
         except OSError as exc:
             raise DataDirError(
                 f"数据目录 {self.data_dir} 不可写（{exc.strerror}）。"

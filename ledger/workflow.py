@@ -15,7 +15,7 @@ from ledger.actors import Actor
 from ledger.db import insert, one, transaction
 from ledger.problems import (OPEN_STATUSES, STATUS_LABELS, apply_change, deadline_days, describe, load,
                              load_visible)
-from ledger.staff import get_staff, get_staff_by_id, leaders_of
+from ledger.staff import get_staff, get_staff_by_id
 from ledger.workdays import calendar_for
 
 # Status changes staff make directly. ``rated`` is reached only by a rating (see RATINGS).
