@@ -50,11 +50,11 @@ $(RVENV)/.installed: requirements/rasa.txt requirements/rasa.lock
 	$(RVENV)/bin/python -m pip install -qq -r requirements/rasa.txt -c requirements/rasa.lock || { echo "错误：安装 Rasa 3.6.21 失败，请查看上面的 pip 输出。" >&2; exit 1; }
 	@touch $@
 
-# Headless Chromium for the browser test (Debian's package; Playwright never downloads a browser).
+# Headless Chromium and a Chinese font for the browser test (Debian's packages; Playwright never downloads a browser).
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "错误：浏览器测试需要 chromium，请执行 sudo apt-get install chromium 后重试。" >&2; exit 1; fi; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "错误：浏览器测试需要 chromium 与中文字体，请执行 sudo apt-get install chromium fonts-wqy-microhei 后重试。" >&2; exit 1; fi; }
 
 # ---------------------------------------------------------------- data, index, model
 index: setup

@@ -89,6 +89,35 @@ def services(settings: Settings) -> list[Service]:
     ]
 
 
+@dataclass
+class Job:
+    """A periodic maintenance command run by the supervisor (first run right after start-up)."""
+    name: str
+    cmd: list[str]
+    every_s: float
+    last: float = float("-inf")
+    proc: subprocess.Popen | None = None
+
+    def due(self, now: float) -> bool:
+        return (self.proc is None or self.proc.poll() is not None) and now - self.last >= self.every_s
+
+    def start(self, log_dir: Path, env: dict, now: float) -> None:
+        self.last = now
+        logfile = open(log_dir / "jobs.log", "ab")
+        logfile.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {self.name}\n".encode())
+        logfile.flush()
+        self.proc = subprocess.Popen(self.cmd, cwd=REPO_ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT)
+        logfile.close()
+
+
+def jobs() -> list[Job]:
+    """催办/升级 once an hour (the ledger sends at most one reminder per problem per working day);
+    push sync once a day (expired measures withdrawn, profile changes caught)."""
+    py = str(REPO_ROOT / ".venv" / "bin" / "python")
+    return [Job("reminders", [py, "-m", "ledger", "remind"], 3600),
+            Job("push-sync", [py, "-m", "policies_kb", "push-sync"], 86400)]
+
+
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -154,9 +183,10 @@ def banner(settings: Settings) -> str:
         "  停止：Ctrl-C 或 make stop",
     ]
     if settings.demo_mode:
-        from ledger.demo import login_table  # demo log-ins exist only in demo mode
+        from ledger.demo import demo_logins  # demo log-ins exist only in demo mode
 
-        lines += ["演示账号（仅演示模式）："] + [f"  {row}" for row in login_table()]
+        lines += ["演示账号（仅演示模式）："] + [f"  {d['who']}（{d['role']}）  账号 {d['login']}  密码 {d['password']}"
+                                          for d in demo_logins()]
     return "\n".join(lines)
 
 
@@ -166,6 +196,7 @@ def supervise(settings: Settings) -> int:
     _setup_logging(settings)
     pid_file(settings).write_text(str(os.getpid()))
     stopping = False
+    periodic: list[Job] = []
 
     def _stop(signum, _frame):
         nonlocal stopping
@@ -180,8 +211,12 @@ def supervise(settings: Settings) -> int:
             log.error("服务未能全部启动，正在停止。")
             return 1
         log.info(banner(settings))
+        periodic = jobs()
         while not stopping:
             time.sleep(1)
+            for job in periodic:
+                if not stopping and job.due(time.monotonic()):
+                    job.start(settings.log_dir, svcs[0].env, time.monotonic())
             for svc in svcs:
                 if stopping or svc.proc.poll() is None:
                     continue
@@ -197,6 +232,9 @@ def supervise(settings: Settings) -> int:
         return 0
     finally:
         log.info("正在停止服务……")
+        for job in periodic:
+            if job.proc and job.proc.poll() is None:
+                job.proc.terminate()
         for svc in reversed(svcs):
             svc.stop()
         pid_file(settings).unlink(missing_ok=True)

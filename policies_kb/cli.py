@@ -28,10 +28,17 @@ def _actor() -> str:
         return "cli"
 
 
-def _base():
+def _base(push: bool = False):
+    """The policy base; with ``push`` every change it makes also updates the enterprises' pushes
+    (不来即享), exactly as a change made through the API does."""
     from policies_kb.base import PolicyBase
 
-    return PolicyBase.open(get_settings())
+    base = PolicyBase.open(get_settings())
+    if push:
+        from policies_kb.pushes import wire
+
+        wire(base)
+    return base
 
 
 def _fail(exc: HuiqiError, code: int = 2):
@@ -52,7 +59,7 @@ def _dump(obj) -> str:
 def import_(paths: List[Path] = typer.Argument(..., help="政策文件（.txt .md .docx .pdf）"),
             actor: str = typer.Option(None, help="操作人（默认当前系统用户）")):
     """导入政策文件并更新索引；重复导入同一文件会更新而不会重复。"""
-    base = _base()
+    base = _base(push=True)
     failed = 0
     with _progress() as bar:
         files = bar.add_task("文件", total=len(paths))
@@ -78,7 +85,7 @@ def import_(paths: List[Path] = typer.Argument(..., help="政策文件（.txt .m
 def load_curated(path: Optional[Path] = typer.Option(None, help="YAML 文件（默认 policies_kb/curated/measures.yaml）"),
                  actor: str = typer.Option(None, help="操作人")):
     """载入精选惠企措施样例库（YAML），重复载入会更新。"""
-    base = _base()
+    base = _base(push=True)
     try:
         with _progress() as bar:
             task = bar.add_task("向量化精选措施", total=None)
@@ -169,7 +176,7 @@ def show(measure_id: str, versions: bool = typer.Option(False, "--versions", hel
 def retire(measure_id: str, reason: str = typer.Option("", help="废止原因"), actor: str = typer.Option(None)):
     """废止一条措施（保留历史，不再被检索和匹配）。"""
     try:
-        m = _base().retire(measure_id, actor or _actor(), reason or None)
+        m = _base(push=True).retire(measure_id, actor or _actor(), reason or None)
     except HuiqiError as exc:
         _fail(exc)
     err.print(f"已废止：{m['title']}（{m['id']}）")
@@ -179,10 +186,24 @@ def retire(measure_id: str, reason: str = typer.Option("", help="废止原因"),
 def restore(measure_id: str, reason: str = typer.Option("", help="恢复原因"), actor: str = typer.Option(None)):
     """恢复一条已废止的措施。"""
     try:
-        m = _base().restore(measure_id, actor or _actor(), reason or None)
+        m = _base(push=True).restore(measure_id, actor or _actor(), reason or None)
     except HuiqiError as exc:
         _fail(exc)
     err.print(f"已恢复：{m['title']}（{m['id']}）")
+
+
+@app.command("push-sync")
+def push_sync():
+    """按当前政策与企业档案同步全部推送（补推新符合的企业，撤回已废止或过期政策的推送）。"""
+    from policies_kb.pushes import PushEngine
+
+    base = _base()
+    engine = PushEngine(base, get_settings())
+    reports = engine.sync_all()
+    engine.wait_deliveries()
+    created = sum(r["created"] for r in reports)
+    withdrawn = sum(r["withdrawn"] for r in reports)
+    err.print(f"已同步 {len(reports)} 条措施：新推送 {created} 条，撤回 {withdrawn} 条。")
 
 
 @app.command()

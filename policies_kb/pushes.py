@@ -1,8 +1,12 @@
 """The push engine (不来即享 / 精准推送): a published measure reaches the enterprises it fits.
 
 Hung on ``PolicyBase.on_change`` by ``wire(base)`` (the API and CLI call it at start-up, so the
-policy base never imports the ledger). For every changed measure ``sync_measure``:
+policy base never imports the ledger). ``python -m policies_kb push-sync`` (and the supervisor,
+daily) catches what no hook sees: expiries and enterprise profile changes. For every changed
+measure ``sync_measure``:
 
+0. **Pushable** (``is_pushable``): only measures that say how to claim them and are 免申即享 or
+   依申请; reform-plan work items stay searchable but are never pushed.
 1. **State.** Retired or expired (``valid_to`` passed) → every outstanding push of it (pushed,
    delivered, viewed, to_confirm) is withdrawn; pushes already ``applied`` stay, the business is
    mid-way through its application. Draft, disabled or not yet valid → nothing happens.
@@ -123,6 +127,15 @@ def benefit_hash(fields: dict) -> str:
     """What the enterprise gets: a change here pushes the measure again."""
     payload = [normalize(str(fields.get(f) or "")) for f in BENEFIT_FIELDS]
     return hashlib.sha1(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def is_pushable(measure: dict) -> bool:
+    """Only benefits a business can actually take are pushed: a measure that says how to get it
+    (``how_to_apply``) and is 免申即享 or 依申请. Items imported from reform plans are mostly the
+    department's own work tasks (告知类, no way to apply): they stay searchable but are not pushed
+    until an admin fills in how to apply — the 直达快享 rule that every pushed measure says where
+    and how to claim it."""
+    return bool((measure.get("how_to_apply") or "").strip()) and measure.get("redemption_mode") in ("免申即享", "依申请")
 
 
 def is_targeted(measure: dict) -> bool:
@@ -369,6 +382,10 @@ class PushEngine:
                     "to_confirm" if measure.get("redemption_mode") == "免申即享" else "pushed")
         cond = measure.get("conditions") or {}
         expired = bool(cond.get("valid_to")) and today.isoformat() > str(cond["valid_to"])[:10]
+        if not is_pushable(measure):
+            plan.withdraw = [(p["id"], "该政策不再面向企业主动推送，推送撤回") for p in existing.values()
+                             if p["status"] in OUTSTANDING]
+            return plan
         if measure.get("status") == "retired" or expired:
             why = "政策已废止，推送撤回" if measure.get("status") == "retired" else "政策已过有效期，推送撤回"
             plan.withdraw = [(p["id"], why) for p in existing.values() if p["status"] in OUTSTANDING]
@@ -521,27 +538,3 @@ def redemption_funnel(db, measure_id: str) -> dict:
                                 [measure_id]).fetchall():
         current[status] = n
     return {"measure_id": measure_id, "stages": reached, "current": current}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m policies_kb.pushes sync``: bring every measure's pushes up to date."""
-    import argparse
-
-    from policies_kb.base import PolicyBase
-
-    parser = argparse.ArgumentParser(prog="python -m policies_kb.pushes", description="政策推送：同步全部措施的推送")
-    parser.add_argument("command", choices=["sync"])
-    parser.parse_args(argv)
-    settings = get_settings()
-    base = PolicyBase.open(settings)
-    engine = PushEngine(base, settings)
-    reports = engine.sync_all()
-    engine.wait_deliveries()
-    created = sum(r["created"] for r in reports)
-    withdrawn = sum(r["withdrawn"] for r in reports)
-    print(f"已同步 {len(reports)} 条措施：新推送 {created} 条，撤回 {withdrawn} 条。")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -141,7 +141,8 @@ def test_opt_out_by_category_is_honoured(env):
     assert codes == FREIGHT - {shunda, tongda}
     # another category still reaches shunda
     toll = base.create({"title": "货车高速公路通行费分时段优惠", "text": "道路货运企业货车在夜间通行高速公路享受通行费八折优惠，使用ETC自动扣费。",
-                        "conditions": {"industries": ["道路货运"]}, "redemption_mode": "依申请", "tags": ["通行费"]}, "admin")
+                        "conditions": {"industries": ["道路货运"]}, "redemption_mode": "依申请", "tags": ["通行费"],
+                        "how_to_apply": "办理货车ETC后自动享受。"}, "admin")
     assert shunda in {r["credit_code"] for r in _pushes_of(db, toll["id"])}
 
 
@@ -161,10 +162,20 @@ def test_open_measure_is_not_pushed_to_everyone_when_it_is_about_one_trade(env):
     m = base.create({"title": "网约车驾驶员从业资格证网上考试和换证一次办",
                      "text": "网约车平台公司和网约车驾驶员可在网上报名网约车驾驶员从业资格考试，考试合格后网上申领"
                              "网络预约出租汽车驾驶员证，换证、补证全程网办，不用跑窗口。", "redemption_mode": "依申请",
-                     "tags": ["网约车", "从业资格"]}, "admin")
+                     "how_to_apply": "登录道路运输从业人员网上服务平台报名。", "tags": ["网约车", "从业资格"]}, "admin")
     codes = {r["credit_code"] for r in _pushes_of(db, m["id"])}
     assert credit_code_of("eroad") in codes
     assert REPAIR not in codes and credit_code_of("huanghe_ship") not in codes
+
+
+def test_only_measures_a_business_can_claim_are_pushed(env):
+    """A reform-plan work item (no way to apply, 告知类) is searchable but never pushed; once an
+    admin says how to apply and makes it 依申请, it reaches the freight companies."""
+    settings, base, engine, db = env
+    task = base.create({**FREIGHT_MEASURE, "how_to_apply": "", "redemption_mode": "告知类"}, "admin")
+    assert _pushes_of(db, task["id"]) == []
+    base.update(task["id"], {"how_to_apply": "向所在地交通运输局提交申请。", "redemption_mode": "依申请"}, "admin")
+    assert {r["credit_code"] for r in _pushes_of(db, task["id"])} == FREIGHT
 
 
 def test_delivery_failure_keeps_the_push_pending(env):
