@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlite_utils
 
-from huiqi.errors import Conflict
+from huiqi.errors import Conflict, Forbidden
 from huiqi.settings import Settings, get_settings
 from ledger import clock, credit_code as cc, enterprises as ent, pairings, problems, reminders, staff, workflow
 from ledger.actors import SYSTEM, Actor
@@ -52,6 +52,16 @@ ENTERPRISES = [
 
 ENTERPRISE_PASSWORD = "Qiye@2026"
 ENTERPRISE_LOGINS = ("shunda", "anning_repair", "eroad", "kangba", "longyun")
+
+
+def refuse_outside_demo(password: str, settings: Settings | None = None) -> None:
+    """A demo account keeps working only in demo mode: outside it, a log-in with one of the
+    published demo passwords is refused, so a demo ledger put into production is not open to anyone
+    who has read the README."""
+    s = settings or get_settings()
+    demo_passwords = {row[4] for row in STAFF} | {ENTERPRISE_PASSWORD}
+    if not s.demo_mode and password in demo_passwords:
+        raise Forbidden("DEMO_ACCOUNT_DISABLED", "演示账号仅在演示模式下可用，请使用管理员为您开通的正式账号，或请管理员重置密码。")
 
 
 def credit_code_of(key: str) -> str:

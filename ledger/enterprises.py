@@ -160,4 +160,7 @@ def authenticate_enterprise(db: sqlite_utils.Database, credit_code: str, passwor
                   "WHERE a.credit_code = ? AND a.active = 1 AND e.active = 1", [code])
     if row is None or not verify_password(row["password_hash"], password):
         return None
+    from ledger.demo import refuse_outside_demo  # demo imports this module
+
+    refuse_outside_demo(password)
     return profile(db, code)

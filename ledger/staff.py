@@ -106,4 +106,7 @@ def authenticate_staff(db: sqlite_utils.Database, login: str, password: str) -> 
     row = one(db, "SELECT * FROM staff WHERE login = ? AND active = 1", [(login or "").strip().lower()])
     if row is None or not verify_password(row["password_hash"], password):
         return None
+    from ledger.demo import refuse_outside_demo  # demo imports this module
+
+    refuse_outside_demo(password)
     return _public(row)

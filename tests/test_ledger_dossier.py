@@ -25,7 +25,8 @@ def test_seed_is_idempotent_and_refused_outside_demo_mode(demo, tmp_path):
     db, s = demo
     assert seed_demo(db, s) == {"staff": 0, "enterprises": 0, "pairings": 0, "accounts": 0, "problems": 0}
     with pytest.raises(Conflict):
-        seed_demo(connect(settings=Settings(data_dir=tmp_path)), Settings(data_dir=tmp_path))
+        off = Settings(data_dir=tmp_path, demo_mode=False)
+        seed_demo(connect(settings=off), off)
 
 
 def test_demo_respects_tier_rule_and_reports_unpaired(demo):
@@ -125,3 +126,28 @@ def test_business_view_of_dossier_hides_internal_records(demo):
     notes = [e["note"] for p in mine["problems"] for e in p["events"]]
     assert "内部备注：企业负责人态度较急" not in notes and "escalated_to" not in mine["problems"][0]
     assert problems.get_problem(db, Actor.enterprise(code), t, settings=s)["ticket_no"] == t
+
+
+def test_demo_accounts_only_work_in_demo_mode(demo, monkeypatch):
+    """The demo passwords are in the README: outside demo mode they must not open anything."""
+    from huiqi.errors import Forbidden
+    from huiqi.settings import get_settings
+
+    db, _ = demo
+    code = credit_code_of("shunda")
+    monkeypatch.setenv("HUIQI_DEMO_MODE", "1")
+    get_settings.cache_clear()
+    assert staff.authenticate_staff(db, "admin", "Admin@2026")["login"] == "admin"
+    assert enterprises.authenticate_enterprise(db, code, "Qiye@2026")["credit_code"] == code
+    monkeypatch.setenv("HUIQI_DEMO_MODE", "0")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(Forbidden, match="演示账号"):
+            staff.authenticate_staff(db, "admin", "Admin@2026")
+        with pytest.raises(Forbidden, match="演示账号"):
+            enterprises.authenticate_enterprise(db, code, "Qiye@2026")
+        enterprises.set_account(db, SYSTEM, code, "a-real-Secret-9")
+        assert enterprises.authenticate_enterprise(db, code, "a-real-Secret-9")["credit_code"] == code
+    finally:
+        enterprises.set_account(db, SYSTEM, code, "Qiye@2026")
+        get_settings.cache_clear()
