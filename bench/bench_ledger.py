@@ -10,7 +10,6 @@ import sys
 import json
 import os
 import random
-import statistics
 import tempfile
 import time
 from datetime import date, timedelta

@@ -12,7 +12,6 @@ Runs on throw-away data dirs (never the live base):
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import tempfile
 import time

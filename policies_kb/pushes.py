@@ -59,7 +59,7 @@ from typing import Iterable
 import numpy as np
 
 from huiqi.errors import NotFound
-from huiqi.settings import Settings, get_settings
+from huiqi.settings import Settings
 from huiqi.text import normalize
 from policies_kb import match as matching
 

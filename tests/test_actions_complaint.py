@@ -2,7 +2,6 @@
 filing into the real ledger (anonymous and logged in), and keeping the data when the write fails."""
 from __future__ import annotations
 
-import pytest
 
 from actions.complaint import (ActionAskComplaintConfirmed, ActionFileComplaint, ActionStartComplaint,
                                ValidateComplaintForm)

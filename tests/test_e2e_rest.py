@@ -6,52 +6,22 @@ HUIQI_SERVICES_UP); a service that does not answer then is a failure, not a skip
 """
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
 import httpx
 import pytest
 
-from huiqi.settings import get_settings
 from ledger import demo
 
 pytestmark = [
     pytest.mark.services,
-    pytest.mark.skipif(not os.environ.get("HUIQI_SERVICES_UP"),
-                       reason="needs the three running services: run `make test` (it starts them and sets HUIQI_SERVICES_UP)"),
 ]
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TICKET = re.compile(r"HQ-\d{8}-\d{4}")
 MAX_FORM_TURNS = 10
 DEMO_BUSINESS = "shunda"  # 兰州顺达货运有限公司, a demo log-in paired with cadre zhangwei
-
-
-@pytest.fixture(scope="module")
-def settings():
-    get_settings.cache_clear()
-    return get_settings()
-
-
-@pytest.fixture(scope="module")
-def api(settings):
-    with httpx.Client(base_url=settings.api_url, timeout=30) as client:
-        try:
-            client.get("/healthz").raise_for_status()
-        except httpx.HTTPError as exc:
-            pytest.fail(f"HUIQI_SERVICES_UP is set but the API at {settings.api_url} does not answer: {exc!r}")
-        yield client
-
-
-@pytest.fixture(scope="module")
-def rasa(settings):
-    with httpx.Client(base_url=settings.rasa_url, timeout=120) as client:
-        try:
-            client.get("/healthz").raise_for_status()
-        except httpx.HTTPError as exc:
-            pytest.fail(f"HUIQI_SERVICES_UP is set but Rasa at {settings.rasa_url} does not answer: {exc!r}")
-        yield client
 
 
 def say(rasa: httpx.Client, sender: str, text: str, token: str | None = None) -> list[dict]:

@@ -11,20 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from huiqi.settings import get_settings
 
 pytestmark = [
     pytest.mark.services,
-    pytest.mark.skipif(not os.environ.get("HUIQI_SERVICES_UP"), reason="needs running services (make test starts them)"),
 ]
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def settings():
-    get_settings.cache_clear()
-    return get_settings()
 
 
 def test_every_service_answers_healthz(settings):

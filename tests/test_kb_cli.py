@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from policies_kb.eval import evaluate, load_cases
+from policies_kb.eval import load_cases
 from policies_kb.store import measure_id_for
 from test_kb_helpers import document, new_base, sample_measures, traditional_doc
 

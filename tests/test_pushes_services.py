@@ -1,7 +1,6 @@
 """A push reaches a live Rasa conversation over socket.io (needs the three running services)."""
 from __future__ import annotations
 
-import os
 import queue
 import time
 import uuid
@@ -13,7 +12,6 @@ from huiqi.settings import get_settings
 
 pytestmark = [
     pytest.mark.services,
-    pytest.mark.skipif(not os.environ.get("HUIQI_SERVICES_UP"), reason="needs running services (make test starts them)"),
 ]
 
 
