@@ -128,6 +128,8 @@ class ValidateComplaintForm(FormValidationAction):
         return domain_slots
 
     def _checked(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        if value is None:  # cleared (a fresh form or a correction): nothing to check, the form asks again
+            return {slot: None}
         good, problem = CHECKS[slot](str(value or ""))
         if problem:
             dispatcher.utter_message(text=problem)
@@ -135,6 +137,8 @@ class ValidateComplaintForm(FormValidationAction):
 
     def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"complaint_category": None}
         category = category_from(tracker, normalize(str(value or "")))
         if not category:
             dispatcher.utter_message(text="没听明白属于哪一类，请点选下面的类别；拿不准就选“其他”。")
@@ -159,6 +163,8 @@ class ValidateComplaintForm(FormValidationAction):
         return self._checked("complaint_credit_code", context.entity(tracker, "credit_code") or value, dispatcher)
 
     def validate_complaint_confirmed(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {"complaint_confirmed": None}
         intent = context.intent_of(tracker)
         text = context.text_of(tracker)
         if intent == "affirm":

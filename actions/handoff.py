@@ -56,6 +56,8 @@ class ValidateHandoffForm(FormValidationAction):
         return domain_slots
 
     def validate_handoff_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {"handoff_phone": None}
         return {"handoff_phone": phone_check(context.entity(tracker, "phone") or value, dispatcher)}
 
 

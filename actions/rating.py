@@ -39,6 +39,23 @@ def ratable_for(db, ident: context.Identity) -> list[dict]:
             if p["status"] in RATABLE]
 
 
+def check_claim(ticket: str, phone: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """Anonymous rating: the ticket must match the phone given when filing and be answered."""
+    with context.ledger() as db:
+        try:
+            problem = find_for_claimant(db, ticket, phone, settings=context.settings())
+        except HuiqiError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return {"rating_ticket": None, "rating_phone": None}
+    if problem["credit_code"]:
+        dispatcher.utter_message(text="这件诉求是以企业名义提交的，请登录企业账号后评价。")
+        return {s: SKIP for s in SLOTS}
+    if problem["status"] not in RATABLE:
+        dispatcher.utter_message(text=f"这件诉求目前“{problem['status_label']}”，答复或办结后才能评价。")
+        return {s: SKIP for s in SLOTS}
+    return {"rating_ticket": ticket, "rating_phone": phone}
+
+
 class ActionStartRating(Action):
     def name(self) -> str:
         return "action_start_rating"
@@ -105,6 +122,8 @@ class ValidateRatingForm(FormValidationAction):
             if ticket not in ratable:
                 dispatcher.utter_message(text=f"{ticket} 不在贵企业待评价的诉求里（答复或办结后才能评价），请核对工单号。")
                 return {"rating_ticket": None}
+        elif ticket and tracker.get_slot("rating_phone") not in (None, SKIP):
+            return check_claim(ticket, tracker.get_slot("rating_phone"), dispatcher)
         return {"rating_ticket": ticket}
 
     def validate_rating_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -112,23 +131,13 @@ class ValidateRatingForm(FormValidationAction):
             return {"rating_phone": SKIP}
         phone = phone_check(value, dispatcher)
         ticket = tracker.get_slot("rating_ticket")
-        if not phone or not ticket:
+        if not phone or ticket in (None, SKIP):
             return {"rating_phone": phone}
-        with context.ledger() as db:
-            try:
-                problem = find_for_claimant(db, ticket, phone, settings=context.settings())
-            except HuiqiError as exc:
-                dispatcher.utter_message(text=exc.message)
-                return {"rating_ticket": None, "rating_phone": None}
-        if problem["credit_code"]:
-            dispatcher.utter_message(text="这件诉求是以企业名义提交的，请登录企业账号后评价。")
-            return {s: SKIP for s in SLOTS}
-        if problem["status"] not in RATABLE:
-            dispatcher.utter_message(text=f"这件诉求目前“{problem['status_label']}”，答复或办结后才能评价。")
-            return {s: SKIP for s in SLOTS}
-        return {"rating_phone": phone}
+        return check_claim(ticket, phone, dispatcher)
 
     def validate_rating_value(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {"rating_value": None}
         if value == SKIP:
             return {"rating_value": SKIP}
         rating = rating_from(context.normalize(str(value or "")), context.entity(tracker, "rating"))
@@ -137,6 +146,8 @@ class ValidateRatingForm(FormValidationAction):
         return {"rating_value": rating}
 
     def validate_rating_comment(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {"rating_comment": None}
         text = context.normalize(str(value or "")).strip()
         return {"rating_comment": "无" if not text or _NO_COMMENT.match(text) else text[:1000]}
 

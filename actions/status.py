@@ -18,14 +18,18 @@ from actions.problems_view import problem_line
 TICKET_HELP = "工单号的格式是“HQ-年月日-4位序号”，如 HQ-20240315-0012，请核对后重新输入。"
 
 
-def phone_check(value: str, dispatcher: CollectingDispatcher) -> str | None:
+def phone_check(value: str | None, dispatcher: CollectingDispatcher) -> str | None:
+    if value is None:  # cleared by a fresh form: nothing to check
+        return None
     phone, problem = context.parse_phone(str(value or ""))
     if problem:
         dispatcher.utter_message(text=problem)
     return phone
 
 
-def ticket_check(value: str, dispatcher: CollectingDispatcher) -> str | None:
+def ticket_check(value: str | None, dispatcher: CollectingDispatcher) -> str | None:
+    if value is None:
+        return None
     ticket = context.find_ticket(str(value or ""))
     if not ticket:
         dispatcher.utter_message(text=TICKET_HELP)

@@ -121,3 +121,34 @@ def test_nothing_to_rate_is_said_and_the_form_ends(world):
     msgs, events = run(ActionStartRating(), tracker("我要评价", "rate_service", token=world.token))
     assert "没有待评价" in texts(msgs)
     assert slots_of(events)["rating_value"] == "-"
+
+
+def test_fresh_forms_are_not_scolded_for_empty_slots(world):
+    """A form starting with cleared slots validates them silently and just asks its first question."""
+    from actions.complaint import ValidateComplaintForm
+    from actions.handoff import ValidateHandoffForm
+
+    cleared = {"status_ticket": None, "status_phone": None}
+    msgs, _ = run(ValidateStatusForm(), tracker("查进度", "check_status", active_loop="status_form", extracted=cleared))
+    assert msgs == []
+    cleared = {"rating_ticket": None, "rating_phone": None, "rating_value": None, "rating_comment": None}
+    msgs, _ = run(ValidateRatingForm(), tracker("我要评价", "rate_service", active_loop="rating_form",
+                                                extracted=cleared))
+    assert msgs == []
+    cleared = {s: None for s in ("complaint_category", "complaint_description", "contact_name", "contact_phone",
+                                 "complaint_credit_code", "complaint_confirmed")}
+    msgs, _ = run(ValidateComplaintForm(), tracker("我要投诉", "file_complaint", active_loop="complaint_form",
+                                                   extracted=cleared))
+    assert msgs == []
+    msgs, _ = run(ValidateHandoffForm(), tracker("转人工", "request_human", active_loop="handoff_form",
+                                                 extracted={"handoff_phone": None}))
+    assert msgs == []
+
+
+def test_anonymous_rating_of_an_unanswered_problem_ends_at_once(world):
+    problem = file_for(world, enterprise=False)  # received, not answered
+    trk = tracker(problem["ticket_no"], "inform", slots={"rating_phone": "13912345678"}, requested_slot="rating_ticket",
+                  active_loop="rating_form", extracted={"rating_ticket": problem["ticket_no"]})
+    msgs, events = run(ValidateRatingForm(), trk)
+    assert "答复或办结后才能评价" in texts(msgs)
+    assert slots_of(events)["rating_value"] == "-"  # the form ends without asking for a rating
