@@ -13,7 +13,7 @@ from huiqi import tokens
 from huiqi.errors import NotFound
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
-from ledger import db as ledger_db
+from ledger import chat_sessions, db as ledger_db
 from ledger.actors import Actor
 from ledger.enterprises import get_enterprise
 
@@ -93,7 +93,19 @@ def identify(tracker: Tracker, db=None) -> Identity | None:
         return None
     if not row.get("active", True):
         return None
+    _mark_open_session(tracker.sender_id, row["credit_code"], db)
     return Identity(row["credit_code"], row["name"], row.get("contact_name"), row.get("contact_phone"))
+
+
+def _mark_open_session(sender_id: str, credit_code: str, db=None) -> None:
+    """A verified enterprise is talking in this conversation now: new pushes are delivered here live."""
+    if not sender_id:
+        return
+    if db is None:
+        with ledger() as conn:
+            chat_sessions.touch(conn, sender_id, credit_code)
+    else:
+        chat_sessions.touch(db, sender_id, credit_code)
 
 
 def login_expired(tracker: Tracker) -> bool:

@@ -20,13 +20,11 @@ from actions.status import phone_check
 
 log = logging.getLogger(__name__)
 TRANSCRIPT_TURNS = 40
-DEFAULT_TIMEOUT_MINUTES = 120
 PHONE_SLOTS = ("handoff_phone", "contact_phone", "status_phone", "rating_phone")
 
 
 def timeout() -> timedelta:
-    minutes = getattr(context.settings(), "handoff_timeout_minutes", DEFAULT_TIMEOUT_MINUTES)
-    return timedelta(minutes=int(minutes))
+    return timedelta(minutes=context.settings().handoff_timeout_minutes)
 
 
 def transcript(tracker: Tracker) -> str:

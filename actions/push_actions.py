@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from huiqi.errors import HuiqiError, NotFound
 from ledger import pushes
+from policies_kb import pushes as push_categories
 
 from actions import context
 from actions.measures import brief, ordinal
@@ -139,13 +140,15 @@ class ActionDeliverPush(Action):
                 push = pushes.get_push(db, int(raw))
             except NotFound:
                 return []
-            if not code or push["credit_code"] != code or push["status"] not in ("pushed", "delivered"):
+            # 免申即享 pushes wait in to_confirm for the department: shown, status left as it is.
+            if not code or push["credit_code"] != code or push["status"] not in ("pushed", "delivered", "to_confirm"):
                 return []
             try:
                 measure = context.policy_base().get(push["measure_id"])
             except NotFound:
                 return []
-            pushes.set_push_status(db, push["id"], "delivered", actor=context.Actor.enterprise(code))
+            if push["status"] == "pushed":
+                pushes.set_push_status(db, push["id"], "delivered", actor=context.Actor.enterprise(code))
         ids = list(tracker.get_slot("policy_results") or [])
         if push["measure_id"] not in ids:
             ids.insert(0, push["measure_id"])
@@ -181,7 +184,11 @@ class ActionOptOutPush(Action):
 
 
 def topic_of(text: str) -> str:
-    """The push category named in the text (a tag used by the policy base), else 全部."""
+    """The push category named in the text (policies_kb.pushes categories, e.g. 通行费 → 通行费优惠),
+    else a tag used by the policy base, else 全部."""
+    category = push_categories.category_named(text)
+    if category:
+        return category
     try:
         tags = {t for m in context.policy_base().list(status="published", limit=1000) for t in (m.get("tags") or [])}
     except HuiqiError:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     deadline_complaint_days: int = 13
     escalate_after_days: int = Field(default=3, description="Working days overdue before escalation to a leader")
     office_hours: str = "工作日 9:00-12:00、14:00-17:30"
+    handoff_timeout_minutes: int = Field(default=120, description="The bot stays quiet this long after a hand-off to a person")
 
     @property
     def rasa_url(self) -> str:
