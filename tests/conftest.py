@@ -42,11 +42,13 @@ def _live_client(base_url: str, timeout: float, what: str):
 
 @pytest.fixture(scope="module")
 def api(settings):
-    with _live_client(settings.api_url, 30, "the API") as client:
-        yield client
+    client = _live_client(settings.api_url, 30, "the API")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="module")
 def rasa(settings):
-    with _live_client(settings.rasa_url, 120, "Rasa") as client:
-        yield client
+    client = _live_client(settings.rasa_url, 120, "Rasa")
+    yield client
+    client.close()

@@ -58,7 +58,8 @@ def test_publishing_delivers_into_the_open_chat_of_a_logged_in_freight_company()
         title = f"货运企业冷链车辆购置补贴（测试 {uuid.uuid4().hex[:6]}）"
         r = api.post("/api/v1/policies", headers=admin, json={
             "title": title, "text": "道路货运企业购置冷链运输车辆的，按车辆购置价格给予补贴，向交通运输局申请。",
-            "conditions": {"industries": ["道路货运"]}, "redemption_mode": "依申请", "tags": ["道路货运"]})
+            "conditions": {"industries": ["道路货运"]}, "redemption_mode": "依申请", "tags": ["道路货运"],
+            "how_to_apply": "向所在地交通运输局提交购车发票和行驶证申请。"})
         assert r.status_code == 201, r.text
         measure_id = r.json()["id"]
 
