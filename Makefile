@@ -38,7 +38,7 @@ setup: $(VENV)/.installed $(RVENV)/.installed
 $(VENV)/.installed: requirements/app.txt requirements/app.lock
 	@py=$$(scripts/find-python.sh 3.11); \
 	[ -x $(PY) ] || "$$py" -m venv $(VENV) || { echo "错误：无法创建虚拟环境 $(VENV)（需要 Python 3.11 的 venv 模块）。" >&2; exit 1; }; \
-	$(PY) -m pip install -qq --upgrade pip==24.3.1 setuptools wheel; \
+	$(PY) -m pip install -qq pip==24.3.1 wheel==0.45.1; \
 	$(PY) -m pip install -qq torch==2.13.0 || { echo "错误：安装 torch==2.13.0（CPU 版）失败，请检查网络或 pip 源后重试。" >&2; exit 1; }; \
 	$(PY) -m pip install -qq -r requirements/app.txt -c requirements/app.lock || { echo "错误：安装 requirements/app.txt 失败，请查看上面的 pip 输出。" >&2; exit 1; }
 	@touch $@
@@ -46,7 +46,7 @@ $(VENV)/.installed: requirements/app.txt requirements/app.lock
 $(RVENV)/.installed: requirements/rasa.txt requirements/rasa.lock
 	@py=$$(scripts/find-python.sh 3.10); \
 	[ -x $(RVENV)/bin/python ] || "$$py" -m venv $(RVENV) || { echo "错误：无法创建虚拟环境 $(RVENV)（需要 Python 3.10 的 venv 模块）。" >&2; exit 1; }; \
-	$(RVENV)/bin/python -m pip install -qq --upgrade pip==24.3.1 setuptools wheel; \
+	$(RVENV)/bin/python -m pip install -qq pip==24.3.1 setuptools==70.3.0 wheel==0.45.1; \
 	$(RVENV)/bin/python -m pip install -qq -r requirements/rasa.txt -c requirements/rasa.lock || { echo "错误：安装 Rasa 3.6.21 失败，请查看上面的 pip 输出。" >&2; exit 1; }
 	@touch $@
 
@@ -73,7 +73,9 @@ demo-data: setup
 	@$(PY) -m ledger seed-demo
 
 # ---------------------------------------------------------------- run
-run: setup index train demo-data
+run: setup
+	@$(PY) -m huiqi.services check
+	@$(MAKE) -s index train demo-data
 	@$(PY) -m huiqi.services run
 
 stop:
@@ -84,7 +86,7 @@ test:
 	@total=$$(date +%s); \
 	$(call timed,setup,$(MAKE) -s setup browser); \
 	$(call timed,unit+integration tests,$(PY) -m pytest -m "not services" -q); \
-	$(call timed,rasa data validate,$(MAKE) -s test-bot); \
+	$(call timed,rasa data validate + train + test stories,$(MAKE) -s test-bot); \
 	$(call timed,end-to-end tests,$(MAKE) -s test-services); \
 	echo "[stage] total: $$(( $$(date +%s) - total ))s"
 

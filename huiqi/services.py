@@ -128,8 +128,8 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def preflight(settings: Settings, svcs: list[Service]) -> None:
-    """Fail early, in Chinese, on what the operator can fix: data dir, model, ports."""
+def preflight(settings: Settings, svcs: list[Service], need_model: bool = True) -> None:
+    """Fail early, in Chinese, on what the operator can fix: data dir, ports, model."""
     try:
         settings.ensure_data_dir()
     except DataDirError as exc:
@@ -138,7 +138,7 @@ def preflight(settings: Settings, svcs: list[Service]) -> None:
         if not port_free(settings.host, svc.port):
             _fail(f"端口 {svc.port} 已被占用（{svc.label}）。请关闭占用该端口的程序，"
                   f"或设置环境变量 {svc.port_var} 换一个端口后重试。")
-    if not model_path(settings).exists():
+    if need_model and not model_path(settings).exists():
         _fail(f"找不到训练好的 Rasa 模型 {model_path(settings).name}。请先运行 make train（或直接 make run）。")
 
 
@@ -239,6 +239,13 @@ def supervise(settings: Settings) -> int:
             svc.stop()
         pid_file(settings).unlink(missing_ok=True)
         log.info("全部服务已停止。")
+
+
+@cli.command()
+def check() -> None:
+    """Check the data dir and the ports before anything is built (``make run`` calls this first)."""
+    settings = get_settings()
+    preflight(settings, services(settings), need_model=False)
 
 
 @cli.command()
