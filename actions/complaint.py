@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from huiqi.errors import HuiqiError, Invalid
+from huiqi.errors import Invalid
 from huiqi.text import normalize
 from ledger import credit_code as cc
 from ledger.problems import CATEGORIES, MAX_DESCRIPTION, file_problem

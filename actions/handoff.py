@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from huiqi.errors import Conflict, HuiqiError
 from ledger import clock
-from ledger.handoffs import close_handoff, open_handoff, request_handoff
+from ledger.handoffs import add_message, close_handoff, open_handoff, request_handoff
 
 from actions import context
 from actions.status import phone_check
@@ -93,6 +93,12 @@ class ActionRequestHuman(Action):
                 SlotSet("handoff_phone", None), *context.identity_slots(ident)]
 
 
+def _actor_of(tracker: Tracker, handoff: dict) -> context.Actor:
+    if handoff.get("credit_code"):
+        return context.Actor.enterprise(handoff["credit_code"])
+    return context.Actor.claimant(handoff.get("claimant_phone") or "", handoff.get("claimant_name") or "")
+
+
 def _back_to_bot(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
     dispatcher.utter_message(text=text)
     return [SlotSet("handoff_active", False), SlotSet("handoff_started", None)]
@@ -110,6 +116,9 @@ class ActionHandoffWait(Action):
             handoff = open_handoff(db, tracker.sender_id)
             if handoff is None:
                 return _back_to_bot(dispatcher, "人工服务已经结束，接下来由我为您服务。还有什么可以帮您？")
+            text = ((tracker.latest_message or {}).get("text") or "").strip()  # as the user wrote it
+            if text and not text.startswith("/"):
+                add_message(db, handoff["id"], text, _actor_of(tracker, handoff))
             begun = clock.parse(started) if started else clock.parse(handoff["requested_at"])
             if clock.now() - begun < timeout():
                 return []

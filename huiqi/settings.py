@@ -4,6 +4,8 @@ Every path the system writes to is derived from ``data_dir``; no other module ha
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import tempfile
 from functools import lru_cache
@@ -98,6 +100,12 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+    def rasa_api_token(self) -> str:
+        """Token for Rasa's HTTP API (``--auth-token``): conversations, trackers and trigger_intent
+        are closed to anyone without it; the REST and socket.io channels stay open to the chat."""
+        return hmac.new(self.signing_key().encode(), b"rasa-http-api", hashlib.sha256).hexdigest()[:40]
 
 
 class DataDirError(RuntimeError):

@@ -60,6 +60,18 @@ def open_handoff(db: sqlite_utils.Database, conversation_id: str) -> dict | None
     return get_handoff(db, row["id"]) if row else None
 
 
+def add_message(db: sqlite_utils.Database, handoff_id: int, text: str, actor: Actor = SYSTEM) -> dict:
+    """A message the business leaves while waiting for a person: appended to the transcript the
+    official reads (and recorded as an event), so nothing said during a hand-off is lost."""
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        row = get_handoff(db, handoff_id)
+        db.execute("UPDATE handoffs SET transcript = transcript || ? WHERE id = ?",
+                   [f"\n企业（{stamp[5:16].replace('T', ' ')}）：{text}", handoff_id])
+        events.record(db, actor, "handoff_message", credit_code=row["credit_code"], note=text, at=stamp)
+    return get_handoff(db, handoff_id)
+
+
 def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYSTEM, note: str | None = None) -> dict:
     """The official hands the conversation back to the bot (or the bot's timeout closes it)."""
     stamp = clock.iso(clock.now())

@@ -33,8 +33,9 @@ class DeliveryResult:
 class RasaDelivery:
     """Triggers ``EXTERNAL_policy_push`` in a conversation on the Rasa server at ``rasa_url``."""
 
-    def __init__(self, rasa_url: str, timeout: float = 15.0, output_channel: str = OUTPUT_CHANNEL):
+    def __init__(self, rasa_url: str, token: str, timeout: float = 15.0, output_channel: str = OUTPUT_CHANNEL):
         self.rasa_url = rasa_url.rstrip("/")
+        self.token = token
         self.timeout = timeout
         self.output_channel = output_channel
 
@@ -45,7 +46,7 @@ class RasaDelivery:
     def deliver(self, sender_id: str, push: dict) -> DeliveryResult:
         body = {"name": PUSH_INTENT, "entities": {"measure_id": push["measure_id"], "push_id": str(push["id"])}}
         try:
-            r = httpx.post(self.url_for(sender_id), json=body, timeout=self.timeout)
+            r = httpx.post(self.url_for(sender_id), params={"token": self.token}, json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:
             log.warning("push %s: delivery to conversation %s failed (%s); it stays pending", push["id"], sender_id, exc)
             return DeliveryResult(push["id"], sender_id, False, f"{type(exc).__name__}: {exc}")

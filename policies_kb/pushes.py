@@ -318,7 +318,7 @@ class PushEngine:
 
         self.base = base
         self.settings = settings or base.settings
-        self.delivery = delivery if delivery is not None else RasaDelivery(self.settings.rasa_url)
+        self.delivery = delivery if delivery is not None else RasaDelivery(self.settings.rasa_url, self.settings.rasa_api_token())
         self.deliver_async = deliver_async
         self.relevance = Relevance(lambda texts: base.embedder.queries(list(texts)),
                                    Path(base.dir) / "profile_keys.npz", base.model_id)

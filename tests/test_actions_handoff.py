@@ -54,6 +54,19 @@ def test_bot_is_quiet_during_the_hand_off_then_times_out(world):
     assert open_handoff(world.db(), "conv-h3") is None
 
 
+def test_messages_left_during_the_hand_off_reach_the_official(world):
+    """The bot tells the user the staff can see what they keep writing: it must be true."""
+    run(ActionRequestHuman(), tracker("转人工", "request_human", token=world.token, sender="conv-h5"))
+    now = clock.iso(clock.now())
+    run(ActionHandoffWait(), tracker("我的车牌是甘A12345，证件还没下来", "inform", sender="conv-h5",
+                                     slots={"handoff_active": True, "handoff_started": now}))
+    handoff = open_handoff(world.db(), "conv-h5")
+    assert "我的车牌是甘A12345，证件还没下来" in handoff["transcript"]
+    notes = [r[0] for r in world.db().execute("SELECT note FROM events WHERE type = 'handoff_message' AND credit_code = ?",
+                                              [world.code])]
+    assert "我的车牌是甘A12345，证件还没下来" in notes
+
+
 def test_official_hands_back(world):
     run(ActionRequestHuman(), tracker("转人工", "request_human", token=world.token, sender="conv-h4"))
     msgs, events = run(ActionHandback(), tracker("", "EXTERNAL_handback", sender="conv-h4",

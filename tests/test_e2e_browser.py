@@ -183,6 +183,7 @@ def test_a_message_sent_to_the_conversation_from_outside_appears_live(launch, se
     session_id = page.evaluate("localStorage.getItem('huiqi.session_id')")
     assert session_id
     resp = httpx.post(f"{settings.rasa_url}/conversations/{session_id}/trigger_intent",
-                      params={"output_channel": "socketio"}, json={"name": "greet"}, timeout=60)
+                      params={"output_channel": "socketio", "token": settings.rasa_api_token()},
+                      json={"name": "greet"}, timeout=60)
     assert resp.status_code == 200, resp.text
     bot_bubble(page, "惠企通")

@@ -12,6 +12,7 @@ import uuid
 import httpx
 import pytest
 
+from huiqi.settings import get_settings
 from ledger import demo
 
 pytestmark = [
@@ -44,7 +45,8 @@ def test_greeting_gets_a_chinese_reply(rasa):
 
 
 def requested_slot(rasa: httpx.Client, sender: str) -> str | None:
-    tracker = rasa.get(f"/conversations/{sender}/tracker").raise_for_status().json()
+    token = get_settings().rasa_api_token()
+    tracker = rasa.get(f"/conversations/{sender}/tracker", params={"token": token}).raise_for_status().json()
     if not (tracker.get("active_loop") or {}).get("name"):
         return None
     return tracker["slots"].get("requested_slot")

@@ -32,7 +32,9 @@ def test_greeting_is_chinese_and_comes_from_the_action_server(settings):
     r.raise_for_status()
     texts = [m.get("text", "") for m in r.json()]
     assert texts and CJK.search(" ".join(texts)), texts
-    tracker = httpx.get(f"{settings.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+    url = f"{settings.rasa_url}/conversations/{sender}/tracker"
+    assert httpx.get(url, timeout=30).status_code == 401, "Rasa's HTTP API must not be open without the token"
+    tracker = httpx.get(url, params={"token": settings.rasa_api_token()}, timeout=30).json()
     actions = [e.get("name") for e in tracker["events"] if e.get("event") == "action"]
     custom = [a for a in actions if a and a.startswith("action_") and a not in {"action_listen", "action_session_start"}]
     assert custom, f"no custom action ran for the greeting: {actions}"
