@@ -40,13 +40,16 @@ class RasaDelivery:
         self.output_channel = output_channel
 
     def url_for(self, sender_id: str) -> str:
-        return (f"{self.rasa_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
-                f"?output_channel={self.output_channel}")
+        return f"{self.rasa_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
+
+    def params(self) -> dict:
+        """The output channel (so Rasa speaks into the open page) and the HTTP API token."""
+        return {"output_channel": self.output_channel, "token": self.token}
 
     def deliver(self, sender_id: str, push: dict) -> DeliveryResult:
         body = {"name": PUSH_INTENT, "entities": {"measure_id": push["measure_id"], "push_id": str(push["id"])}}
         try:
-            r = httpx.post(self.url_for(sender_id), params={"token": self.token}, json=body, timeout=self.timeout)
+            r = httpx.post(self.url_for(sender_id), params=self.params(), json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:
             log.warning("push %s: delivery to conversation %s failed (%s); it stays pending", push["id"], sender_id, exc)
             return DeliveryResult(push["id"], sender_id, False, f"{type(exc).__name__}: {exc}")
