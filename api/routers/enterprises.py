@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.deps import admin_user, current_user, get_db, settings_dep, staff_user
 from api.errors import ApiError
+from api.validators import one_of
 from ledger import credit_code as cc, enterprises as ent, pushes, visits, workbook
 from ledger.access import enterprise_scope, require_enterprise
 from ledger.actors import Actor
@@ -13,6 +14,10 @@ from ledger.dossier import dossier
 from ledger.pairings import current_official
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+
+Industry = one_of("行业", ent.INDUSTRIES)
+Size = one_of("企业规模", ent.SIZES, "企业规模应为 大、中、小、微 之一")
+Occasion = one_of("走访事由", visits.OCCASIONS)
 
 
 def _code(value: str) -> str:
@@ -25,8 +30,8 @@ def _code(value: str) -> str:
 class EnterpriseIn(BaseModel):
     credit_code: str = Field(description="统一社会信用代码")
     name: str = Field(min_length=2, max_length=100)
-    industry: str
-    size: str
+    industry: Industry
+    size: Size
     region: str = Field(description="省/市/县，如 甘肃省/兰州市/城关区")
     ownership: str = ""
     tags: list[str] = []
@@ -40,25 +45,12 @@ class EnterpriseIn(BaseModel):
     def _check_code(cls, v: str) -> str:
         return _code(v)
 
-    @field_validator("industry")
-    @classmethod
-    def _industry(cls, v: str) -> str:
-        if v not in ent.INDUSTRIES:
-            raise ValueError(f"行业应为以下之一：{'、'.join(ent.INDUSTRIES)}")
-        return v
-
-    @field_validator("size")
-    @classmethod
-    def _size(cls, v: str) -> str:
-        if v not in ent.SIZES:
-            raise ValueError("企业规模应为 大、中、小、微 之一")
-        return v
 
 
 class EnterprisePatch(BaseModel):
     name: str | None = None
-    industry: str | None = None
-    size: str | None = None
+    industry: Industry | None = None
+    size: Size | None = None
     region: str | None = None
     ownership: str | None = None
     tags: list[str] | None = None
@@ -81,16 +73,9 @@ class AccountIn(BaseModel):
 
 
 class VisitIn(BaseModel):
-    occasion: str = Field(description="走访事由：" + "、".join(visits.OCCASIONS))
+    occasion: Occasion = Field(description="走访事由：" + "、".join(visits.OCCASIONS))
     visited_on: str = Field(description="YYYY-MM-DD")
     notes: str
-
-    @field_validator("occasion")
-    @classmethod
-    def _occasion(cls, v: str) -> str:
-        if v not in visits.OCCASIONS:
-            raise ValueError(f"走访事由应为以下之一：{'、'.join(visits.OCCASIONS)}")
-        return v
 
 
 def _visible(db, actor: Actor, credit_code: str) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from api.deps import current_user, get_db, settings_dep, staff_user
 from api.errors import ApiError
+from api.validators import one_of
 from ledger import events as ev, handoffs, problems as pr, workflow as wf
 from ledger.access import require_enterprise
 from ledger.actors import Actor
@@ -19,40 +20,23 @@ router = APIRouter(tags=["problems"])
 EVENT_TYPES = {"status": "状态变更", "reply": "答复", "note": "备注", "assign": "交办", "transfer": "按责转办",
                "extension_request": "申请延期", "extension_decision": "延期审批", "reminder": "催办",
                "rating": "评价", "correction": "更正"}
+EventType = one_of("操作类型", EVENT_TYPES)
+Status = one_of("目标状态", pr.STATUS_LABELS)
+Rating = one_of("评价", wf.RATINGS, "评价应为 满意、基本满意 或 不满意")
+Category = one_of("诉求类别", pr.CATEGORIES)
 
 
 class EventIn(BaseModel):
-    type: str = Field(description="、".join(f"{k}（{v}）" for k, v in EVENT_TYPES.items()))
-    to_status: str | None = Field(None, description="type=status 时的目标状态")
+    type: EventType = Field(description="、".join(f"{k}（{v}）" for k, v in EVENT_TYPES.items()))
+    to_status: Status | None = Field(None, description="type=status 时的目标状态")
     note: str | None = Field(None, max_length=4000)
     reply: str | None = Field(None, max_length=4000, description="type=reply 时答复企业的内容")
     office: str | None = Field(None, description="type=transfer 时的责任科室")
     assignee: str | None = Field(None, description="承办人登录名（assign 必填，transfer 可选）")
     days: int | None = Field(None, description="type=extension_request 时延期的工作日数")
     approve: bool | None = Field(None, description="type=extension_decision 时是否同意")
-    rating: str | None = Field(None, description="type=rating：满意/基本满意/不满意")
+    rating: Rating | None = Field(None, description="type=rating：满意/基本满意/不满意")
     corrects: int | None = Field(None, description="type=correction 时被更正的事件编号")
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        if v not in EVENT_TYPES:
-            raise ValueError(f"操作类型应为以下之一：{'、'.join(EVENT_TYPES)}")
-        return v
-
-    @field_validator("to_status")
-    @classmethod
-    def _status(cls, v):
-        if v is not None and v not in pr.STATUS_LABELS:
-            raise ValueError(f"目标状态应为以下之一：{'、'.join(pr.STATUS_LABELS)}")
-        return v
-
-    @field_validator("rating")
-    @classmethod
-    def _rating(cls, v):
-        if v is not None and v not in wf.RATINGS:
-            raise ValueError("评价应为 满意、基本满意 或 不满意")
-        return v
 
     @model_validator(mode="after")
     def _required(self):
@@ -65,7 +49,7 @@ class EventIn(BaseModel):
 
 
 class ProblemIn(BaseModel):
-    category: str = Field(description="、".join(pr.CATEGORIES))
+    category: Category = Field(description="、".join(pr.CATEGORIES))
     kind: Literal["consultation", "help", "complaint"] = "help"
     description: str = Field(min_length=5, max_length=pr.MAX_DESCRIPTION)
     credit_code: str | None = None
@@ -74,13 +58,6 @@ class ProblemIn(BaseModel):
     contact_name: str | None = None
     contact_phone: str | None = None
     channel: str = "phone"
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: str) -> str:
-        if v not in pr.CATEGORIES:
-            raise ValueError(f"诉求类别应为以下之一：{'、'.join(pr.CATEGORIES)}")
-        return v
 
 
 @router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）")

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api.deps import admin_user, get_db
+from api.validators import one_of
 from ledger import staff as st
 from ledger.actors import STAFF_ROLES
 from ledger.actors import Actor
@@ -12,32 +13,25 @@ from ledger.actors import Actor
 router = APIRouter(prefix="/staff", tags=["staff"])
 
 
-def _role(v):
-    if v is not None and v not in STAFF_ROLES:
-        raise ValueError("角色应为 leader（领导干部）、cadre（干部）或 admin（管理员）")
-    return v
+Role = one_of("角色", STAFF_ROLES, "角色应为 leader（领导干部）、cadre（干部）或 admin（管理员）")
 
 
 class StaffIn(BaseModel):
     login: str = Field(description="登录名：小写字母开头，3-32位")
     name: str = Field(min_length=1, max_length=40)
-    role: str
+    role: Role
     office: str = Field(min_length=1, max_length=40)
     password: str = Field(description="至少8位")
     phone: str | None = None
 
-    _r = field_validator("role")(classmethod(lambda cls, v: _role(v)))
-
 
 class StaffPatch(BaseModel):
     name: str | None = None
-    role: str | None = None
+    role: Role | None = None
     office: str | None = None
     password: str | None = None
     phone: str | None = None
     active: bool | None = None
-
-    _r = field_validator("role")(classmethod(lambda cls, v: _role(v)))
 
 
 @router.get("", summary="工作人员列表")
