@@ -24,13 +24,13 @@ TEST_ENV  := HUIQI_DATA_DIR=$(TEST_DATA) HUIQI_RASA_MODELS_DIR=$(HUIQI_DATA_DIR)
 # Print how long a stage took: $(call timed,name,command)
 timed = start=$$(date +%s); $(2); echo "[stage] $(1): $$(( $$(date +%s) - start ))s"
 
-.PHONY: help setup run stop test test-unit test-bot test-services train index demo-data bench clean browser
+.PHONY: help setup run stop test test-unit test-bot test-services train encoder index demo-data bench clean browser
 
 help:
 	@echo "make run    — 安装依赖、构建政策索引、训练对话模型、写入演示数据并启动三个服务"
 	@echo "make test   — 安装依赖并运行全部测试（单元、集成、Rasa 校验与测试故事、端到端）"
 	@echo "make stop   — 停止 make run 启动的服务"
-	@echo "其他：setup train index demo-data bench clean"
+	@echo "其他：setup encoder train index demo-data bench clean"
 
 # ---------------------------------------------------------------- set-up (re-installs only on change)
 setup: $(VENV)/.installed $(RVENV)/.installed
@@ -66,7 +66,11 @@ index: setup
 	  $(PY) -m policies_kb load-curated; \
 	  rm -f "$(HUIQI_DATA_DIR)"/policies/.built-*; touch "$$stamp"; fi
 
-train: setup
+# The e5 embedding model's transformer as ONNX for the Rasa featurizer (build/encoder-onnx; skipped when up to date).
+encoder: setup
+	@$(PY) -m huiqi.encoder_onnx export
+
+train: setup encoder
 	@$(PY) -m huiqi.botmodel train
 
 demo-data: setup
@@ -108,6 +112,6 @@ bench: setup index
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:
-	rm -rf $(VENV) $(RVENV) .pytest_cache results
+	rm -rf $(VENV) $(RVENV) .pytest_cache results build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "已清理虚拟环境与缓存；数据目录 $(HUIQI_DATA_DIR) 未删除（其中有台账数据，如需删除请手动处理）。"

@@ -224,10 +224,9 @@ def filing_arguments(tracker: Tracker, ident: context.Identity | None) -> dict[s
     if ident:
         return {**args, "description": description, "credit_code": ident.credit_code, "actor": ident.actor}
     code = get("complaint_credit_code")
-    if code and code != NO_CODE:
-        description += f"\n（反映人自报统一社会信用代码：{code}，未登录核验）"
     return {**args, "description": description, "claimant_name": get("contact_name"),
-            "claimant_phone": get("contact_phone")}
+            "claimant_phone": get("contact_phone"),
+            "claimed_credit_code": code if code and code != NO_CODE else None}  # unverified: not a log-in
 
 
 class ActionFileComplaint(Action):

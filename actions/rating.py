@@ -15,6 +15,8 @@ from ledger.problems import find_for_claimant, list_problems
 from ledger.workflow import RATABLE, RATINGS, rate
 
 from actions import context
+from actions.complaint import substantive
+from actions.interruptions import OtherTasksFirst
 from actions.status import phone_check, ticket_check
 
 SLOTS = ("rating_ticket", "rating_phone", "rating_value", "rating_comment")
@@ -101,9 +103,21 @@ class ActionAskRatingTicket(Action):
         return []
 
 
-class ValidateRatingForm(FormValidationAction):
+class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
     def name(self) -> str:
         return "validate_rating_form"
+
+    def answers(self, slot: str, intent: str, text: str, tracker: Tracker) -> bool:
+        """Does the message answer the form although it reads as 投诉 or as a policy question?"""
+        if slot == "rating_ticket":
+            return context.find_ticket(text) is not None
+        if slot == "rating_phone":
+            return context.parse_phone(text)[0] is not None
+        if slot == "rating_value":  # “不满意，我要投诉” rates; “有什么好政策” is no rating although it says 好
+            entity = context.entity(tracker, "rating")
+            return bool(entity) if intent == "ask_policy" else rating_from(text, entity) is not None
+        # rating_comment: a comment that complains is the comment; a bare 我要投诉 or a question is not
+        return intent == "file_complaint" and substantive(text)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:

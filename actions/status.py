@@ -13,6 +13,7 @@ from huiqi.errors import HuiqiError
 from ledger.problems import OPEN_STATUSES, find_for_claimant, get_problem, list_problems
 
 from actions import context
+from actions.interruptions import OtherTasksFirst
 from actions.problems_view import problem_line
 
 TICKET_HELP = "工单号的格式是“HQ-年月日-4位序号”，如 HQ-20240315-0012，请核对后重新输入。"
@@ -48,9 +49,15 @@ class ActionStartStatus(Action):
                 *context.identity_slots(ident)]
 
 
-class ValidateStatusForm(FormValidationAction):
+class ValidateStatusForm(OtherTasksFirst, FormValidationAction):
     def name(self) -> str:
         return "validate_status_form"
+
+    def answers(self, slot: str, intent: str, text: str, tracker: Tracker) -> bool:
+        """A ticket number or a phone number answers the form even when 投诉 is said with it."""
+        if slot == "status_ticket":
+            return context.find_ticket(text) is not None
+        return context.parse_phone(text)[0] is not None
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:

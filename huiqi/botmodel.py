@@ -1,7 +1,8 @@
 """The trained Rasa model: named by a content hash of what shapes it, trained only when missing.
 
-``python -m huiqi.botmodel train`` trains when ``config.yml``, ``bot/domain.yml``, ``bot/data/`` or
-the custom components in ``bot/rasa_ext/`` changed since the last training; ``path`` prints the model file.
+``python -m huiqi.botmodel train`` trains when ``config.yml``, ``bot/domain.yml``, ``bot/data/``, the
+custom components in ``bot/rasa_ext/`` or the ONNX sentence encoder (``build/encoder-onnx``, exported
+first when missing or stale) changed since the last training; ``path`` prints the model file.
 """
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import typer
 
+from bot.rasa_ext.encoder import read_manifest
+from huiqi import encoder_onnx
 from huiqi.settings import REPO_ROOT, Settings, get_settings
 
 RASA = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/rasa_ext", "bot/jieba")
+ENCODER_DIR = "build/encoder-onnx"  # the OnnxEncoderFeaturizer's model_dir in config.yml
 KEEP_MODELS = 3
 
 cli = typer.Typer(add_completion=False, help="Train and locate the Rasa model.")
@@ -32,6 +36,10 @@ def fingerprint(root: Path = REPO_ROOT) -> str:
         for path in files:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
+    # The encoder is too big to hash each time: its manifest's fingerprint stands for it.
+    manifest = read_manifest(root / ENCODER_DIR)
+    if manifest:
+        digest.update(f"encoder:{manifest.get('fingerprint')}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -54,6 +62,11 @@ def rasa_env(settings: Settings) -> dict:
 def train(settings: Settings | None = None, force: bool = False) -> Path:
     s = settings or get_settings()
     s.ensure_data_dir()
+    try:
+        encoder_onnx.export(REPO_ROOT / ENCODER_DIR)  # instant when up to date
+    except encoder_onnx.ExportError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        raise typer.Exit(1) from exc
     target = model_path(s)
     if target.exists() and not force:
         print(f"Rasa 模型已是最新：{target.name}（未改动，不重新训练）")

@@ -43,8 +43,11 @@ def migrate(db: sqlite_utils.Database) -> int:
         with transaction(db):
             if schema_version(db) >= number:  # another process got there first
                 continue
-            for sql in statements:
-                db.execute(sql)
+            for step in statements:
+                if callable(step):  # a data step that SQL alone cannot express
+                    step(db)
+                else:
+                    db.execute(step)
             db.execute(f"PRAGMA user_version = {number}")
     return schema_version(db)
 

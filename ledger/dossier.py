@@ -7,6 +7,8 @@ import sqlite_utils
 
 from huiqi.settings import Settings
 from ledger import clock, events
+from ledger.access import problem_scope
+from ledger.actors import Actor
 from ledger.enterprises import get_enterprise
 from ledger.pairings import current_official, history
 from ledger.problems import describe, for_business as problem_for_business
@@ -15,10 +17,14 @@ from ledger.visits import list_visits
 
 
 def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None = None,
-            settings: Settings | None = None, for_business: bool = False) -> dict:
+            settings: Settings | None = None, for_business: bool = False, viewer: Actor | None = None) -> dict:
     """Profile, pairing history, problems with their events, visits, pushes and other records.
     Visibility is the caller's job (ledger.access.require_enterprise); ``for_business`` leaves out
-    internal working records when the enterprise itself reads its dossier."""
+    internal working records when the enterprise itself reads its dossier.
+
+    Staff also get ``claimed_problems``: problems of anonymous claimants who said this is their
+    company's credit code. They are unverified, so they are listed apart (not in ``problems``, not
+    counted as the enterprise's), and only those the ``viewer`` may see anyway (all without one)."""
     enterprise = get_enterprise(db, credit_code)
     code = enterprise["credit_code"]
     today = today or clock.day_of(clock.now())
@@ -35,6 +41,7 @@ def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None =
     if for_business:
         problems = [problem_for_business(p) for p in problems]
         by_problem[None] = events.for_enterprise_eyes(by_problem.get(None, []))
+    extra = {} if for_business else {"claimed_problems": claimed_problems(db, code, viewer, today, settings, cache)}
     return {
         "generated_at": clock.iso(clock.now()),
         "profile": enterprise,
@@ -45,4 +52,14 @@ def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None =
         "pushes": list_pushes(db, code),
         "opt_outs": sorted(opted_out(db, code)),
         "events": by_problem.get(None, []),
+        **extra,
     }
+
+
+def claimed_problems(db: sqlite_utils.Database, code: str, viewer: Actor | None, today: date,
+                     settings: Settings | None, cache: dict) -> list[dict]:
+    """Problems filed without a log-in whose claimant gave ``code`` as their company's (未核验)."""
+    cond, args = problem_scope(viewer) if viewer is not None else ("1 = 1", [])
+    rows = db.query(f"SELECT p.* FROM problems p WHERE p.credit_code IS NULL AND p.claimed_credit_code = ?"
+                    f" AND {cond} ORDER BY p.filed_at, p.id", [code, *args])
+    return [describe(db, row, today=today, settings=settings, staff_cache=cache) for row in rows]

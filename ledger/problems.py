@@ -28,6 +28,7 @@ STATUS_LABELS = {"received": "已受理", "assigned": "已交办", "in_progress"
                  "closed": "已办结", "rated": "已评价", "reopened": "重新办理"}
 OPEN_STATUSES = ("received", "assigned", "in_progress", "reopened")
 MAX_DESCRIPTION = 4000
+CLAIMED_CODE_LABEL = "反映人自报统一社会信用代码（未核验）"
 
 
 def deadline_days(kind: str, settings: Settings) -> int:
@@ -61,9 +62,14 @@ def _next_ticket(db: sqlite_utils.Database, day: date) -> str:
 def file_problem(db: sqlite_utils.Database, *, category: str, description: str, kind: str = "help",
                  credit_code: str | None = None, claimant_name: str | None = None,
                  claimant_phone: str | None = None, contact_name: str | None = None,
-                 contact_phone: str | None = None, channel: str = "chat", actor: Actor | None = None,
-                 now: datetime | None = None, settings: Settings | None = None) -> dict:
+                 contact_phone: str | None = None, claimed_credit_code: str | None = None, channel: str = "chat",
+                 actor: Actor | None = None, now: datetime | None = None, settings: Settings | None = None) -> dict:
     """File a problem for an enterprise (``credit_code``) or an unverified claimant (name + phone).
+
+    A claimant may state the credit code of their company (``claimed_credit_code``): it is checked
+    (GB 32100 check digit) and kept in its own column, unverified; it is not the problem's
+    ``credit_code`` (the problem is not filed in that enterprise's dossier and the enterprise does
+    not see it). With a verified ``credit_code`` it is not recorded.
 
     Gets a ticket number HQ-YYYYMMDD-NNNN, the responsible office for the category, the
     enterprise's paired official as assignee (status ``assigned``; ``received`` when there is none)
@@ -71,7 +77,7 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
     """
     s = settings or get_settings()
     text = _validate_filing(category, kind, description, channel)
-    code = None
+    code = claimed = None
     if credit_code:
         code = cc.validate(credit_code)
         if one(db, "SELECT 1 AS x FROM enterprises WHERE credit_code = ?", [code]) is None:
@@ -81,6 +87,8 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
         if not normalize(claimant_name or ""):
             raise Invalid("NAME_REQUIRED", "请留下您的姓名或称呼，方便工作人员联系您。", field="claimant_name")
         claimant_phone = normalize_phone(claimant_phone, "claimant_phone")
+        if claimed_credit_code:
+            claimed = cc.validate(claimed_credit_code, field="claimed_credit_code")
     contact_phone = normalize_phone(contact_phone, "contact_phone") if contact_phone else None
     moment = now or clock.now()
     day = clock.day_of(moment)
@@ -92,7 +100,8 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
         official = current_official(db, code) if code else None
         row = {"ticket_no": _next_ticket(db, day), "credit_code": code,
                "claimant_name": None if code else normalize(claimant_name),
-               "claimant_phone": None if code else claimant_phone, "category": category, "kind": kind,
+               "claimant_phone": None if code else claimant_phone, "claimed_credit_code": claimed,
+               "category": category, "kind": kind,
                "description": text, "channel": channel, "contact_name": normalize(contact_name or "") or None,
                "contact_phone": contact_phone, "status": "received", "assignee_id": None, "office": office,
                "filed_at": stamp, "due_on": due_on}
@@ -152,7 +161,20 @@ def describe(db: sqlite_utils.Database, row: dict, *, today: date | None = None,
             cache[sid] = get_staff_by_id(db, sid)
         staff = cache.get(sid) if sid is not None else None
         out[target] = ({k: staff[k] for k in ("login", "name", "office", "phone")} if staff else None)
+    claimed = row.get("claimed_credit_code")
+    out["claimed_credit_code_label"] = CLAIMED_CODE_LABEL if claimed else None
+    out["claimed_enterprise"] = _claimed_enterprise(db, claimed, cache) if claimed else None
     return out
+
+
+def _claimed_enterprise(db: sqlite_utils.Database, code: str, cache: dict) -> dict | None:
+    """The registered enterprise a claimant's self-reported code names (a hint for pairing the
+    problem with an enterprise, not a verification), or None when no enterprise has that code."""
+    key = ("claimed", code)
+    if key not in cache:
+        cache[key] = one(db, "SELECT credit_code, name FROM enterprises WHERE credit_code = ?", [code])
+    found = cache[key]
+    return {**found, "verified": False} if found else None
 
 
 def list_problems(db: sqlite_utils.Database, actor: Actor, *, status: str | None = None,
@@ -212,7 +234,7 @@ def get_problem(db: sqlite_utils.Database, actor: Actor, ticket_no: str, *, toda
 
 def for_business(problem: dict) -> dict:
     """What a business sees of its problem: no internal notes, reminders, escalations or extension requests."""
-    hidden = {"escalated_to", "escalated_to_staff", "last_reminded_on", "extensions"}
+    hidden = {"escalated_to", "escalated_to_staff", "last_reminded_on", "extensions", "claimed_enterprise"}
     out = {k: v for k, v in problem.items() if k not in hidden}
     if "events" in out:
         out["events"] = events.for_enterprise_eyes(out["events"])

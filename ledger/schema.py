@@ -1,9 +1,17 @@
 """Versioned migrations: MIGRATIONS[n-1] brings a ledger from user_version n-1 to n.
 
-Never edit a published migration; append a new one. Rows in events and problems are never
-deleted (triggers refuse it); a wrong entry is corrected by a new event.
+Each migration is a list of SQL statements and, where SQL is not enough, Python steps (callables
+taking the database); ledger.db.migrate runs each migration in one transaction. Never edit a
+published migration; append a new one. Rows in events and problems are never deleted (triggers
+refuse it); a wrong entry is corrected by a new event.
 """
 from __future__ import annotations
+
+import json
+import re
+from typing import Callable, Union
+
+from ledger import clock, credit_code as cc
 
 _INITIAL = [
     """CREATE TABLE enterprises (
@@ -174,4 +182,36 @@ _KEEP = [
        BEGIN SELECT RAISE(ABORT, '事件记录不可修改，请以新事件更正'); END""",
 ]
 
-MIGRATIONS: list[list[str]] = [_INITIAL + _KEEP]
+# v2: an anonymous claimant's self-reported 统一社会信用代码 gets its own column (NULL when none). Up to v1
+# the chat appended it to the description. The upgrade copies those codes into the column, each
+# copy recorded as a system event (全程留痕), and leaves the descriptions as they were filed.
+# Self-contained on purpose (plain SQL, no ledger.events): a migration must not change with the code.
+_OLD_CLAIM_NOTE = re.compile(r"（反映人自报统一社会信用代码：([0-9A-Z]{18})，未登录核验）")
+_COPY_NOTE = "数据升级：反映人自报的统一社会信用代码（未核验）由问题描述另记入单独字段，问题描述保持原样"
+
+
+def _copy_claimed_codes(db) -> None:
+    stamp = clock.iso(clock.now())
+    rows = db.execute("SELECT id, description FROM problems WHERE credit_code IS NULL"
+                      " AND description LIKE '%反映人自报统一社会信用代码%'").fetchall()
+    for pid, description in rows:
+        found = _OLD_CLAIM_NOTE.search(description or "")
+        if not (found and cc.is_valid(found.group(1))):
+            continue
+        code = found.group(1)
+        db.execute("UPDATE problems SET claimed_credit_code = ?, updated_at = ? WHERE id = ?", [code, stamp, pid])
+        filed = db.execute("SELECT min(id) FROM events WHERE problem_id = ? AND type = 'filed'", [pid]).fetchone()[0]
+        db.execute("INSERT INTO events (at, type, actor, actor_role, actor_name, problem_id, note, changes, corrects)"
+                   " VALUES (?, 'correction', 'system', 'system', '系统', ?, ?, ?, ?)",
+                   [stamp, pid, _COPY_NOTE, json.dumps({"claimed_credit_code": [None, code]}, ensure_ascii=False),
+                    filed])
+
+
+_CLAIMED_CREDIT_CODE = [
+    "ALTER TABLE problems ADD COLUMN claimed_credit_code TEXT",
+    "CREATE INDEX problems_claimed ON problems(claimed_credit_code) WHERE claimed_credit_code IS NOT NULL",
+    _copy_claimed_codes,
+]
+
+Step = Union[str, Callable]
+MIGRATIONS: list[list[Step]] = [_INITIAL + _KEEP, _CLAIMED_CREDIT_CODE]

@@ -12,6 +12,7 @@ from ledger.events import EVENT_LABELS
 from ledger.problems import CHANNELS
 
 SHEETS = ("企业概况", "包抓联记录", "诉求记录", "办理过程", "走访记录", "政策推送")
+CLAIMED_SHEET = "自报诉求（未核验）"  # staff copies only: see ledger.dossier.claimed_problems
 
 
 def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], first: bool = False):
@@ -43,7 +44,9 @@ def build(d: dict) -> Workbook:
         ["标签", "、".join(p["tags"])], ["成立日期", p["registered_on"]], ["联系人", p["contact_name"]],
         ["联系电话", p["contact_phone"]], ["地址", p["address"]],
         ["包抓联干部", f"{official['name']}（{official['office']}）" if official else "未配对"],
-        ["诉求总数", len(d["problems"])], ["退订推送类别", "、".join(d["opt_outs"])], ["生成时间", d["generated_at"]],
+        ["诉求总数", len(d["problems"])],
+        *([["自报为本企业的未核验诉求", len(d["claimed_problems"])]] if "claimed_problems" in d else []),
+        ["退订推送类别", "、".join(d["opt_outs"])], ["生成时间", d["generated_at"]],
     ], first=True)
     _sheet(wb, "包抓联记录", ["干部", "角色", "科室", "开始时间", "结束时间", "备注"], [
         [x["name"], ROLE_LABELS.get(x["role"], x["role"]), x["office"], x["started_at"], x["ended_at"], x["note"]]
@@ -62,6 +65,13 @@ def build(d: dict) -> Workbook:
     _sheet(wb, "政策推送", ["政策编号", "版本", "政策名称", "状态", "推送时间", "更新时间", "说明"], [
         [x["measure_id"], x["measure_version"], x["measure_title"], x["status_label"], x["created_at"],
          x["updated_at"], x["reason"]] for x in d["pushes"]])
+    if "claimed_problems" in d:
+        _sheet(wb, CLAIMED_SHEET, ["诉求编号", "自报统一社会信用代码（未核验）", "反映人", "联系电话", "类别", "性质",
+                                   "问题描述", "状态", "责任科室", "承办人", "受理时间", "办理时限"], [
+            [x["ticket_no"], x["claimed_credit_code"], x["claimant_name"], x["claimant_phone"], x["category"],
+             x["kind_label"], x["description"], x["status_label"], x["office"],
+             x["assignee"]["name"] if x["assignee"] else "", x["filed_at"], x["due_on"]]
+            for x in d["claimed_problems"]])
     return wb
 
 

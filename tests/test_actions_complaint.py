@@ -7,7 +7,7 @@ from actions.complaint import (ActionAskComplaintConfirmed, ActionFileComplaint,
                                ValidateComplaintForm)
 from huiqi.settings import get_settings
 from ledger.actors import Actor
-from ledger.problems import find_for_claimant, get_problem
+from ledger.problems import find_for_claimant, get_problem, list_problems
 from test_actions_support import build_world, run, slots_of, texts, tracker, world  # noqa: F401
 
 FILLED = {"complaint_category": "审批服务", "complaint_description": "道路运输证换证拖了两个月还没办下来",
@@ -142,7 +142,21 @@ def test_self_reported_credit_code_is_kept_but_not_trusted(world):
     msgs, _ = run(ActionFileComplaint(), tracker("确认", "affirm", slots=slots))
     ticket = texts(msgs).split("工单号：")[1].split("。")[0]
     problem = find_for_claimant(world.db(), ticket, "13912345678")
-    assert problem["credit_code"] is None and world.code in problem["description"]
+    assert problem["credit_code"] is None and problem["claimed_credit_code"] == world.code
+    assert problem["description"] == FILLED["complaint_description"]  # only what the user wrote
+    assert problem["claimed_credit_code_label"] == "反映人自报统一社会信用代码（未核验）"
+    assert problem["claimed_enterprise"] == {"credit_code": world.code, "name": "兰州顺达冷链物流有限公司",
+                                             "verified": False}
+    # the enterprise with that code does not get the claimant's problem in its own records
+    assert ticket not in {p["ticket_no"] for p in list_problems(world.db(), Actor.enterprise(world.code))}
+
+
+def test_skipped_credit_code_is_stored_as_none(world):
+    msgs, _ = run(ActionFileComplaint(), tracker("确认", "affirm", slots={**FILLED, "complaint_confirmed": True}))
+    ticket = texts(msgs).split("工单号：")[1].split("。")[0]
+    problem = find_for_claimant(world.db(), ticket, "13912345678")
+    assert problem["claimed_credit_code"] is None and problem["claimed_credit_code_label"] is None
+    assert problem["description"] == FILLED["complaint_description"]
 
 
 def test_failed_write_says_so_and_keeps_everything_for_a_retry(tmp_path, monkeypatch):

@@ -84,9 +84,12 @@ def user_event(text: str, intent: str, entities=None, token: str | None = None) 
 
 def tracker(text: str, intent: str, *, entities=None, slots=None, token: str | None = None,
             history=(), sender: str = "conv-1", requested_slot: str | None = None,
-            active_loop: str | None = None, extracted: dict | None = None) -> Tracker:
+            active_loop: str | None = None, extracted: dict | None = None, after: tuple = ()) -> Tracker:
     """A tracker whose latest message is ``text`` classified as ``intent`` (as the NLU would);
-    ``extracted`` are the slots Rasa's slot mappings filled from it (to be validated by a form)."""
+    ``extracted`` are the slots Rasa's slot mappings filled from it (to be validated by a form);
+    ``after`` are events logged after the message (a form running again after another action).
+    With ``active_loop`` it is the tracker Rasa sends to the form's validation action: the events
+    end with ``requested_slot`` and the form's own ActionExecuted, then the slot candidates."""
     entities = [{"entity": k, "value": v} for k, v in (entities or {}).items()]
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities,
               "metadata": {"token": token} if token else {}}
@@ -94,10 +97,15 @@ def tracker(text: str, intent: str, *, entities=None, slots=None, token: str | N
     all_slots.update(slots or {})
     all_slots.update(extracted or {})
     all_slots["requested_slot"] = requested_slot
-    events = [*history, user_event(text, intent, entities, token)]
+    events = [*history, user_event(text, intent, entities, token), *after]
+    latest_action = next((e["name"] for e in reversed(events) if e.get("event") == "action"), "action_listen")
+    if active_loop:
+        events += [{"event": "slot", "name": "requested_slot", "value": requested_slot},
+                   {"event": "action", "name": active_loop}]
+        latest_action = active_loop
     events += [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
     return Tracker(sender, all_slots, latest, events, False, None,
-                   {"name": active_loop} if active_loop else {}, "action_listen")
+                   {"name": active_loop} if active_loop else {}, latest_action)
 
 
 def run(action, trk: Tracker) -> tuple[list[dict], list[dict]]:

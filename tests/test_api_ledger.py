@@ -193,3 +193,37 @@ def test_bad_login_401(client):
     assert r.status_code == 401 and r.json()["code"] == "BAD_CREDENTIALS"
     r = client.get(f"{P}/problems", headers={"Authorization": "Bearer garbage"})
     assert r.status_code == 401 and "登录" in r.json()["message"]
+
+
+def test_claimed_credit_code_of_an_anonymous_claimant_is_shown_unverified(client, who):
+    """Staff record a caller who says which company they are from: the code has its own field, marked
+    未核验, with the registered enterprise of that code as a hint; it is not that enterprise's problem."""
+    body = {"category": "收费", "kind": "complaint", "description": "超限站收费不给票 司机说是顺达的车",
+            "claimant_name": "马师傅", "claimant_phone": "13893110002", "claimed_credit_code": SHUNDA.lower()}
+    wrong = SHUNDA[:17] + ("0" if SHUNDA[17] != "0" else "1")
+    r = client.post(f"{P}/problems", json={**body, "claimed_credit_code": wrong}, headers=who["admin"])
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "claimed_credit_code"
+    assert "校验位" in r.json()["message"]
+    r = client.post(f"{P}/problems", json=body, headers=who["admin"])
+    assert r.status_code == 201, r.text
+    t = r.json()["ticket_no"]
+    shown = client.get(f"{P}/problems/{t}", headers=who["admin"]).json()
+    assert shown["credit_code"] is None and shown["claimed_credit_code"] == SHUNDA
+    assert shown["description"] == body["description"]
+    assert shown["claimed_credit_code_label"] == "反映人自报统一社会信用代码（未核验）"
+    assert shown["claimed_enterprise"] == {"credit_code": SHUNDA, "name": "兰州顺达货运有限公司", "verified": False}
+    listed = {p["ticket_no"]: p for p in client.get(f"{P}/problems", headers=who["admin"]).json()}
+    assert listed[t]["claimed_credit_code"] == SHUNDA
+    others = [p for p in listed.values() if p["ticket_no"] != t]
+    assert all(p["claimed_credit_code"] is None and p["claimed_credit_code_label"] is None for p in others)
+    # not shunda's problem: shunda and its paired cadre do not get it; admins see it in the dossier, apart
+    assert client.get(f"{P}/problems/{t}", headers=who["ent"]).status_code == 404
+    assert t not in {p["ticket_no"] for p in client.get(f"{P}/problems", headers=who["cadre"]).json()}
+    doc = client.get(f"{P}/enterprises/{SHUNDA}/dossier", headers=who["admin"]).json()
+    assert t in {p["ticket_no"] for p in doc["claimed_problems"]} and t not in {p["ticket_no"] for p in doc["problems"]}
+    assert t not in {p["ticket_no"] for p in
+                     client.get(f"{P}/enterprises/{SHUNDA}/dossier", headers=who["cadre"]).json()["claimed_problems"]}
+    assert "claimed_problems" not in client.get(f"{P}/enterprises/{SHUNDA}/dossier", headers=who["ent"]).json()
+    # an enterprise filing for itself cannot attach a claimed code
+    r = client.post(f"{P}/problems", json={**body, "claimed_credit_code": credit_code_of("eroad")}, headers=who["ent"])
+    assert r.status_code == 201 and r.json()["claimed_credit_code"] is None and r.json()["credit_code"] == SHUNDA

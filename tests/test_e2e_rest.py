@@ -121,6 +121,28 @@ def test_complaint_filed_in_chat_reaches_only_the_paired_officials_listing(api, 
     assert api.get(f"/api/v1/problems/{ticket}", headers=other).status_code == 404
 
 
+def test_complaint_in_the_middle_of_a_status_check_starts_the_complaint_form(rasa):
+    """查进度 asks an anonymous user for the ticket number; 我要投诉 then leaves the check for the complaint
+    form at once (the form's validation rejects the turn and a rule switches), without a re-ask."""
+    sender = f"e2e-switch-{uuid.uuid4().hex[:8]}"
+    say(rasa, sender, "查一下进度")
+    assert requested_slot(rasa, sender) == "status_ticket"
+    reply = texts(say(rasa, sender, "我要投诉"))
+    assert requested_slot(rasa, sender) == "complaint_category", reply
+    assert "工单号的格式" not in reply and "哪一类问题" in reply
+    say(rasa, sender, "收费")
+    assert requested_slot(rasa, sender) == "complaint_description"
+
+
+def test_policy_question_in_the_middle_of_a_status_check_is_answered_then_the_check_goes_on(rasa):
+    sender = f"e2e-interrupt-{uuid.uuid4().hex[:8]}"
+    say(rasa, sender, "查进度")
+    reply = texts(say(rasa, sender, "货车过路费有优惠吗"))
+    assert "政策" in reply and "工单号的格式" not in reply, reply
+    assert requested_slot(rasa, sender) == "status_ticket"
+    say(rasa, sender, "HQ-20240315-0012")
+    assert requested_slot(rasa, sender) == "status_phone"
+
 
 def test_log_out_closes_only_the_businesss_own_conversation(api, settings):
     """The chat page's log-out call: pushes stop going into that conversation; others' are untouched."""

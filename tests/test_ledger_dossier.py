@@ -105,7 +105,7 @@ def test_dossier_json_and_xlsx_hold_the_records(demo):
     ticket = doc["problems"][0]["ticket_no"]
     assert doc["problems"][0]["events"][0]["type"] == "filed"
     wb = load_workbook(io.BytesIO(workbook.to_bytes(doc)))
-    assert wb.sheetnames == ["企业概况", "包抓联记录", "诉求记录", "办理过程", "走访记录", "政策推送"]
+    assert wb.sheetnames == ["企业概况", "包抓联记录", "诉求记录", "办理过程", "走访记录", "政策推送", "自报诉求（未核验）"]
     cells = lambda name: [[c for c in r] for r in wb[name].iter_rows(values_only=True)]  # noqa: E731
     assert ["统一社会信用代码", code] in [list(r) for r in cells("企业概况")]
     assert any(r[0] == ticket for r in cells("诉求记录")[1:])
@@ -151,3 +151,30 @@ def test_demo_accounts_only_work_in_demo_mode(demo, monkeypatch):
     finally:
         enterprises.set_account(db, SYSTEM, code, "Qiye@2026")
         get_settings.cache_clear()
+
+
+def test_claims_of_anonymous_users_are_listed_apart_as_unverified(demo):
+    """A claimant who gave this enterprise's credit code: staff who may see the problem find it in the
+    dossier, apart from the enterprise's own problems and marked 未核验; the enterprise does not see it."""
+    db, s = demo
+    code = credit_code_of("shunda")
+    got = problems.file_problem(db, claimant_name="马师傅", claimant_phone="13893110001", category="收费",
+                                description="说是顺达的司机，超限站收费不给票", claimed_credit_code=code.lower(), settings=s)
+    assert got["claimed_credit_code"] == code and got["credit_code"] is None
+    admin = Actor.from_staff({**staff.get_staff(db, "admin")})
+    doc = dossier(db, code, settings=s, viewer=admin)
+    assert got["ticket_no"] not in {p["ticket_no"] for p in doc["problems"]}
+    claimed = {p["ticket_no"]: p for p in doc["claimed_problems"]}
+    assert claimed[got["ticket_no"]]["claimed_credit_code_label"] == "反映人自报统一社会信用代码（未核验）"
+    assert claimed[got["ticket_no"]]["claimed_enterprise"]["name"] == "兰州顺达货运有限公司"
+    zhang = Actor.from_staff({**staff.get_staff(db, "zhangwei")})  # paired cadre, not the problem's handler
+    seen_by_zhang = dossier(db, code, settings=s, viewer=zhang)["claimed_problems"]
+    assert got["ticket_no"] not in {p["ticket_no"] for p in seen_by_zhang}
+    assert "claimed_problems" not in dossier(db, code, settings=s, for_business=True)
+    wb = load_workbook(io.BytesIO(workbook.to_bytes(doc)))
+    rows = list(wb["自报诉求（未核验）"].iter_rows(values_only=True))
+    assert rows[0][1] == "自报统一社会信用代码（未核验）"
+    assert any(r[0] == got["ticket_no"] and r[1] == code and r[2] == "马师傅" for r in rows[1:])
+    assert ["自报为本企业的未核验诉求", len(doc["claimed_problems"])] in [list(r) for r in wb["企业概况"].iter_rows(values_only=True)]
+    mine = load_workbook(io.BytesIO(workbook.to_bytes(dossier(db, code, settings=s, for_business=True))))
+    assert "自报诉求（未核验）" not in mine.sheetnames

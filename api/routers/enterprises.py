@@ -130,14 +130,16 @@ def _xlsx(doc: dict) -> Response:
 @router.get("/{credit_code}/dossier", summary="一企一档（JSON；format=xlsx 下载表格）")
 def get_dossier(credit_code: str, format: str = Query("json", pattern="^(json|xlsx)$"),
                 actor: Actor = Depends(current_user), db=Depends(get_db), settings=Depends(settings_dep)):
-    doc = dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff)
+    doc = dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff,
+                  viewer=actor)
     return _xlsx(doc) if format == "xlsx" else doc
 
 
 @router.get("/{credit_code}/dossier.xlsx", summary="一企一档（Excel 表格）")
 def get_dossier_xlsx(credit_code: str, actor: Actor = Depends(current_user), db=Depends(get_db),
                      settings=Depends(settings_dep)):
-    return _xlsx(dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff))
+    return _xlsx(dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff,
+                         viewer=actor))
 
 
 @router.get("/{credit_code}/pushes", summary="政策推送记录")

@@ -57,10 +57,18 @@ class ProblemIn(BaseModel):
     claimant_phone: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
+    claimed_credit_code: str | None = Field(
+        None, description="反映人自报的统一社会信用代码（未核验；仅在不填 credit_code、以个人身份登记时记录，"
+                          "不归入该企业档案）")
     channel: str = "phone"
 
 
-@router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）")
+CLAIMED_FIELDS_DOC = ("未登录反映人自报的统一社会信用代码在 claimed_credit_code（未核验，无则为 null），"
+                     "claimed_credit_code_label 为其中文标注；claimed_enterprise 为台账中持有该代码的企业"
+                     "（仅供工作人员比对，不代表已核验；该诉求不归入该企业档案）。")
+
+
+@router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）", description=CLAIMED_FIELDS_DOC)
 def list_problems(status: str | None = None, overdue: bool | None = None, category: str | None = None,
                   credit_code: str | None = None, open: bool = False, escalated: bool = False,
                   pending_extension: bool = False, limit: int = Query(200, ge=1, le=1000),
@@ -77,14 +85,15 @@ def file_problem(body: ProblemIn, actor: Actor = Depends(current_user), db=Depen
                  settings=Depends(settings_dep)):
     data = body.model_dump()
     if actor.role == "enterprise":
-        data.update(credit_code=actor.ident, claimant_name=None, claimant_phone=None, channel="web")
+        data.update(credit_code=actor.ident, claimant_name=None, claimant_phone=None, claimed_credit_code=None,
+                    channel="web")
     elif data["credit_code"]:
         require_enterprise(db, actor, data["credit_code"])
     problem = pr.file_problem(db, actor=actor, settings=settings, **data)
     return problem if actor.is_staff else pr.for_business(problem)
 
 
-@router.get("/problems/{ticket_no}", summary="诉求详情与办理过程")
+@router.get("/problems/{ticket_no}", summary="诉求详情与办理过程", description=CLAIMED_FIELDS_DOC)
 def get_problem(ticket_no: str, actor: Actor = Depends(current_user), db=Depends(get_db),
                 settings=Depends(settings_dep)):
     return pr.get_problem(db, actor, ticket_no, settings=settings)
