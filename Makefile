@@ -67,10 +67,11 @@ index: setup
 	  rm -f "$(HUIQI_DATA_DIR)"/policies/.built-*; touch "$$stamp"; fi
 
 # The e5 embedding model's transformer as ONNX for the Rasa featurizer (build/encoder-onnx; skipped when up to date).
+# `train` needs no prerequisite for it: huiqi.botmodel train exports first.
 encoder: setup
 	@$(PY) -m huiqi.encoder_onnx export
 
-train: setup encoder
+train: setup
 	@$(PY) -m huiqi.botmodel train
 
 demo-data: setup

@@ -21,7 +21,7 @@ from huiqi.settings import REPO_ROOT, Settings, get_settings
 
 RASA = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/rasa_ext", "bot/jieba")
-ENCODER_DIR = "build/encoder-onnx"  # the OnnxEncoderFeaturizer's model_dir in config.yml
+ENCODER_DIR = encoder_onnx.BUILD_DIR.relative_to(REPO_ROOT)  # the OnnxEncoderFeaturizer's model_dir in config.yml
 KEEP_MODELS = 3
 
 cli = typer.Typer(add_completion=False, help="Train and locate the Rasa model.")
@@ -63,7 +63,7 @@ def train(settings: Settings | None = None, force: bool = False) -> Path:
     s = settings or get_settings()
     s.ensure_data_dir()
     try:
-        encoder_onnx.export(REPO_ROOT / ENCODER_DIR)  # instant when up to date
+        encoder_onnx.export()  # instant when up to date
     except encoder_onnx.ExportError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         raise typer.Exit(1) from exc

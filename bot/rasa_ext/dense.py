@@ -86,7 +86,7 @@ class OnnxEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
         # Rasa's training cache keys on this class's source and config only: a new export or a change
         # to the encoder module must invalidate the cached features too.
-        manifest = read_manifest(resolve_model_dir(config.get("model_dir") or "build/encoder-onnx")) or {}
+        manifest = read_manifest(resolve_model_dir({**cls.get_default_config(), **config}["model_dir"])) or {}
         code = hashlib.sha256(Path(encoder_module.__file__).read_bytes()).hexdigest()[:16]
         return f"{manifest.get('fingerprint')}:{code}"
 
