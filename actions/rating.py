@@ -24,6 +24,7 @@ SKIP = "-"  # nothing to rate: the form ends and the submit action says nothing 
 _BAD = re.compile(r"不满意|不太满意|不是很满意|差评|太差|很差|不好|没解决|没有解决|不行|敷衍|重新办|重新处理")
 _SO_SO = re.compile(r"基本满意|还行|一般|凑合|马马虎虎|还算|还可以")
 _GOOD = re.compile(r"满意|好评|很好|不错|点赞|赞|好")
+_CLAUSE_BREAK = re.compile(r"[\s，,。.!！？?；;、～~]+")
 _NO_COMMENT = re.compile(r"^(没有|没了|无|不用|没|没有了|不用了|没什么|就这样|没意见)[。.!！]?$")
 
 
@@ -34,6 +35,12 @@ def rating_from(text: str, entity_value: str | None) -> str | None:
         if pattern.search(text or ""):
             return value
     return None
+
+
+def rating_clause(text: str) -> bool:
+    """Is one clause of the message nothing but a rating? In a policy question only such a clause rates:
+    “一般，有啥补贴” does, “一般纳税人有什么优惠” (where the lookup finds 一般) does not."""
+    return any(0 < len(c) <= 6 and rating_from(c, None) for c in _CLAUSE_BREAK.split(text or ""))
 
 
 def ratable_for(db, ident: context.Identity) -> list[dict]:
@@ -115,7 +122,7 @@ class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
             return context.parse_phone(text)[0] is not None
         if slot == "rating_value":  # “不满意，我要投诉” rates; “有什么好政策” is no rating although it says 好
             entity = context.entity(tracker, "rating")
-            return bool(entity) if intent == "ask_policy" else rating_from(text, entity) is not None
+            return bool(entity) and rating_clause(text) if intent == "ask_policy" else rating_from(text, entity) is not None
         # rating_comment: a comment that complains is the comment; a bare 我要投诉 or a question is not
         return intent == "file_complaint" and substantive(text)
 

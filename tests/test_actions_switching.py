@@ -79,6 +79,11 @@ def test_policy_question_during_a_rating_is_not_taken_as_a_rating(world):
     assert rejected(events, "rating_form")
     _, events = rating_turn("满意", "ask_policy", "rating_value", entities={"rating": "满意"})
     assert not rejected(events, "rating_form") and slots_of(events)["rating_value"] == "满意"
+    # The rating lookup finds 一般 inside 一般纳税人: that question is no rating; “一般，…” as its own clause is.
+    _, events = rating_turn("一般纳税人有什么优惠", "ask_policy", "rating_value", entities={"rating": "基本满意"})
+    assert rejected(events, "rating_form")
+    _, events = rating_turn("一般，有啥补贴政策", "ask_policy", "rating_value", entities={"rating": "基本满意"})
+    assert not rejected(events, "rating_form") and slots_of(events)["rating_value"] == "基本满意"
 
 
 LEFT_STATUS = [{"event": "active_loop", "name": "status_form"}, {"event": "active_loop", "name": None}]
