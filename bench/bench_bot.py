@@ -3,8 +3,10 @@
 Prints:
   1. 5-fold NLU cross-validation on bot/data: intent F1 per intent (target macro F1 >= 0.95), for our
      pipeline and, in the same run, for a baseline with Rasa's LogisticRegressionClassifier in place of DIET.
-  2. Held-out messages the model never saw (bench/bot_heldout_nlu.yml, incl. traditional characters):
-     accuracy of our pipeline beside a baseline pipeline without the ChineseNormalizer (same run).
+  2. Held-out messages the model never saw (bench/bot_heldout_nlu.yml, 62 messages, and
+     bench/bot_heldout_nlu_fresh.yml, 182 messages written without seeing the training data), each as written and
+     converted to traditional characters: accuracy of our pipeline beside a baseline pipeline without the
+     ChineseNormalizer (same run).
   3. Training time of the full model (NLU + dialogue).
   4. When the Rasa server answers (HUIQI_RASA_PORT / --rasa-url): chat-turn latency through the REST
      webhook, p50/p95, for a greeting and for a policy question, beside the bare policy search cost
@@ -30,7 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv-rasa" / "bin" / "rasa")
-HELDOUT = ROOT / "bench" / "bot_heldout_nlu.yml"
+HELDOUT = (ROOT / "bench" / "bot_heldout_nlu.yml", ROOT / "bench" / "bot_heldout_nlu_fresh.yml")
 POLICY_QUESTION = "我们跑冷链的，过路费有优惠没"
 
 
@@ -95,32 +97,37 @@ def without_normalizer(work: Path) -> Path:
     return path
 
 
-def traditional_copy(work: Path) -> Path:
-    """The held-out messages converted to traditional characters (opencc s2t), same labels."""
+def traditional_copy(source: Path, work: Path) -> Path:
+    """A held-out file converted to traditional characters (opencc s2t), same labels."""
     import opencc
 
     s2t = opencc.OpenCC("s2t")
-    data = yaml.safe_load(HELDOUT.read_text("utf-8"))
+    data = yaml.safe_load(source.read_text("utf-8"))
     for block in data["nlu"]:
         block["examples"] = s2t.convert(block["examples"])
-    path = work / "heldout-traditional.yml"
+    path = work / f"traditional-{source.name}"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     return path
 
 
 def heldout(models: dict[str, Path], work: Path) -> None:
-    sets = {"as written": HELDOUT, "all in traditional characters": traditional_copy(work)}
-    print(f"\n== held-out messages ({HELDOUT.relative_to(ROOT)}), never seen in training")
+    for source in HELDOUT:
+        print(f"\n== held-out messages ({source.relative_to(ROOT)}), never seen in training")
+        heldout_set(source, models, work)
+
+
+def heldout_set(source: Path, models: dict[str, Path], work: Path) -> None:
+    sets = {"as written": source, "all in traditional characters": traditional_copy(source, work)}
     for set_label, path in sets.items():
         for label, model in models.items():
-            out = work / f"heldout-{label[:8]}-{set_label[:6]}".replace(" ", "_")
+            out = work / f"heldout-{source.stem}-{label[:8]}-{set_label[:6]}".replace(" ", "_")
             rasa("test", "nlu", "--nlu", str(path), "--model", str(model), "--out", str(out))
             report = json.loads((out / "intent_report.json").read_text("utf-8"))
             errors_file = out / "intent_errors.json"
             errors = json.loads(errors_file.read_text("utf-8")) if errors_file.exists() else []
             print(f"{set_label:<32}{label:<40} accuracy {report['accuracy']:.3f}  macro F1 "
                   f"{report['macro avg']['f1-score']:.3f}  errors {len(errors)}")
-            for e in errors[:8]:
+            for e in errors[:12]:
                 print(f"    {e['text']!r}: expected {e['intent']}, got {e['intent_prediction']['name']}")
 
 
