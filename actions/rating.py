@@ -122,7 +122,9 @@ class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
             return context.parse_phone(text)[0] is not None
         if slot == "rating_value":  # “不满意，我要投诉” rates; “有什么好政策” is no rating although it says 好
             entity = context.entity(tracker, "rating")
-            return bool(entity) and rating_clause(text) if intent == "ask_policy" else rating_from(text, entity) is not None
+            if intent == "ask_policy":
+                return bool(entity) and rating_clause(text)
+            return rating_from(text, entity) is not None
         # rating_comment: a comment that complains is the comment; a bare 我要投诉 or a question is not
         return intent == "file_complaint" and substantive(text)
 
