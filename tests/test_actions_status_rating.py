@@ -109,7 +109,8 @@ def test_anonymous_rating_is_checked_against_the_phone(world):
 def test_rating_words_people_use(world):
     form = ValidateRatingForm()
     for text, expected in (("还行吧", "基本满意"), ("太差了，根本没解决", "不满意"), ("挺好的，点赞", "满意"),
-                           ("不是很满意", "不满意"), ("嗯？", None)):
+                           ("不是很满意", "不满意"), ("给个五星", "满意"), ("3星吧", "基本满意"),
+                           ("一星，没人管", "不满意"), ("两颗星", "不满意"), ("嗯？", None)):
         trk = tracker(text, "rate_service", requested_slot="rating_value", active_loop="rating_form",
                       slots={"rating_ticket": "HQ-20240315-0012"}, extracted={"rating_value": text})
         _, events = run(form, trk)
