@@ -17,6 +17,7 @@ from ledger.workflow import RATABLE, RATINGS, rate
 from actions import context
 from actions.complaint import substantive
 from actions.interruptions import OtherTasksFirst
+from actions.measures import CN_NUMBERS
 from actions.status import phone_check, ticket_check
 
 SLOTS = ("rating_ticket", "rating_phone", "rating_value", "rating_comment")
@@ -26,7 +27,6 @@ _SO_SO = re.compile(r"基本满意|还行|一般|凑合|马马虎虎|还算|还�
 _GOOD = re.compile(r"满意|好评|很好|不错|点赞|赞|好")
 # Stars as app stores ask for them: 4–5 满意, 3 基本满意, 1–2 不满意 (text is normalised: digits half-width).
 _STARS = re.compile(r"([一二两三四五1-5])\s*[颗个]?星")
-_STAR_VALUE = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _CLAUSE_BREAK = re.compile(r"[\s，,。.!！？?；;、～~]+")
 _NO_COMMENT = re.compile(r"^(没有|没了|无|不用|没|没有了|不用了|没什么|就这样|没意见)[。.!！]?$")
 
@@ -36,7 +36,8 @@ def rating_from(text: str, entity_value: str | None) -> str | None:
         return entity_value
     stars = _STARS.search(text or "")
     if stars:
-        count = _STAR_VALUE.get(stars.group(1)) or int(stars.group(1))
+        token = stars.group(1)
+        count = int(token) if token.isdigit() else CN_NUMBERS[token]
         return "满意" if count >= 4 else "基本满意" if count == 3 else "不满意"
     for pattern, value in ((_BAD, "不满意"), (_SO_SO, "基本满意"), (_GOOD, "满意")):
         if pattern.search(text or ""):
