@@ -87,17 +87,20 @@ def cross_validation(folds: int, work: Path) -> None:
 
 
 def with_intent_classifier(classifier: dict, work: Path) -> Path:
-    config = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
-    config["pipeline"] = [classifier if c["name"] in INTENT_CLASSIFIERS else c for c in config["pipeline"]]
-    path = work / f"config-{classifier['name']}.yml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
-    return path
+    return config_variant(f"config-{classifier['name']}.yml", work,
+                          lambda pipeline: [classifier if c["name"] in INTENT_CLASSIFIERS else c for c in pipeline])
 
 
 def without_normalizer(work: Path) -> Path:
+    return config_variant("config-baseline.yml", work,
+                          lambda pipeline: [c for c in pipeline if "normalizer" not in c["name"].lower()])
+
+
+def config_variant(name: str, work: Path, change) -> Path:
+    """config.yml with its pipeline changed, written into the work dir."""
     config = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
-    config["pipeline"] = [c for c in config["pipeline"] if "normalizer" not in c["name"].lower()]
-    path = work / "config-baseline.yml"
+    config["pipeline"] = change(config["pipeline"])
+    path = work / name
     path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     return path
 
