@@ -2,8 +2,9 @@
 
 Prints:
   1. 5-fold NLU cross-validation on bot/data: intent F1 per intent (target macro F1 >= 0.95), for our
-     pipeline (LogisticRegressionClassifier) and, in the same run, for a baseline with Rasa's DIETClassifier in its
-     place (the classifier issue #5 first named; its best settings from the screening runs).
+     pipeline (LinearSvmIntentClassifier) and, in the same run and on the same folds (--cv-seed), for two baselines
+     with one of Rasa's own classifiers in its place: LogisticRegressionClassifier, and DIETClassifier (the
+     classifier issue #5 first named; its best settings from the screening runs).
   2. Held-out messages the model never saw (bench/bot_heldout_nlu.yml, 62 messages, and
      bench/bot_heldout_nlu_fresh.yml, 182 messages written without seeing the training data), each as written and
      converted to traditional characters: accuracy of our pipeline beside a baseline pipeline without the
@@ -33,22 +34,31 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv-rasa" / "bin" / "rasa")
+# The rasa CLI with numpy's global seed fixed first: Rasa's cross-validation shuffles its folds with it, so every
+# configuration of one run (and every run with the same seed) is scored on the same folds.
+SEEDED_RASA = (str(ROOT / ".venv-rasa" / "bin" / "python"), "-c",
+               "import sys, numpy; numpy.random.seed(int(sys.argv[1])); sys.argv = ['rasa'] + sys.argv[2:]; "
+               "from rasa.__main__ import main; main()")
 HELDOUT = (ROOT / "bench" / "bot_heldout_nlu.yml", ROOT / "bench" / "bot_heldout_nlu_fresh.yml")
 POLICY_QUESTION = "我们跑冷链的，过路费有优惠没"
-INTENT_CLASSIFIERS = ("LogisticRegressionClassifier", "DIETClassifier")
+INTENT_CLASSIFIERS = ("bot.rasa_ext.svm_classifier.LinearSvmIntentClassifier", "LogisticRegressionClassifier",
+                      "DIETClassifier")
+LOGISTIC_REGRESSION = {"name": "LogisticRegressionClassifier", "max_iter": 3000}
 # DIET as it scored best for us (config.yml tells the screening runs): few epochs and much dropout, because it
 # overfits the short examples, and every sparse feature connected to its dense layer.
 DIET = {"name": "DIETClassifier", "epochs": 15, "drop_rate": 0.5, "use_dense_input_dropout": True,
         "connection_density": 1.0, "entity_recognition": False, "constrain_similarities": True, "random_seed": 7}
 
 
-def rasa(*args: str, cwd: Path = ROOT) -> float:
-    """Run a rasa CLI command from the repo root; returns the wall time in seconds."""
+def rasa(*args: str, cwd: Path = ROOT, seed: int | None = None) -> float:
+    """Run a rasa CLI command from the repo root (numpy seeded first when seed is given); returns the wall time in
+    seconds."""
     env = {**os.environ, "HUIQI_ACTION_URL": os.environ.get("HUIQI_ACTION_URL", "http://127.0.0.1:5055/webhook"),
            "HUIQI_TRACKER_DB": os.environ.get("HUIQI_TRACKER_DB", str(Path(tempfile.gettempdir()) / "bench-tracker.db")),
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     start = time.perf_counter()
-    proc = subprocess.run([RASA, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [RASA] if seed is None else [*SEEDED_RASA, str(seed)]
+    proc = subprocess.run([*command, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         sys.exit(f"rasa {' '.join(args[:2])} failed:\n{proc.stdout[-3000:]}")
     return time.perf_counter() - start
@@ -70,16 +80,19 @@ def intent_table(report_path: Path, title: str) -> dict:
     return report
 
 
-def cross_validation(folds: int, work: Path) -> None:
-    """Our pipeline beside a baseline in the same run: Rasa's DIETClassifier in place of our intent classifier."""
-    configs = {"our pipeline (LogisticRegressionClassifier)": ROOT / "config.yml",
+def cross_validation(folds: int, seed: int, work: Path) -> None:
+    """Our pipeline beside two baselines in the same run and on the same folds: Rasa's LogisticRegressionClassifier
+    and Rasa's DIETClassifier in place of our intent classifier."""
+    configs = {"our pipeline (LinearSvmIntentClassifier)": ROOT / "config.yml",
+               "baseline: LogisticRegressionClassifier instead": with_intent_classifier(LOGISTIC_REGRESSION, work),
                "baseline: DIETClassifier instead": with_intent_classifier(DIET, work)}
     results = {}
     for label, config in configs.items():
         out = work / f"cv-{len(results)}"
         seconds = rasa("test", "nlu", "--nlu", "bot/data", "--config", str(config), "--cross-validation",
-                       "--folds", str(folds), "--out", str(out))
-        report = intent_table(out / "intent_report.json", f"== {folds}-fold NLU cross-validation, {label}, {seconds:.0f} s")
+                       "--folds", str(folds), "--out", str(out), seed=seed)
+        report = intent_table(out / "intent_report.json",
+                              f"== {folds}-fold NLU cross-validation (fold seed {seed}), {label}, {seconds:.0f} s")
         results[label] = report["macro avg"]["f1-score"]
     print()
     for label, macro in results.items():
@@ -196,6 +209,7 @@ def latency(rasa_url: str, turns: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--cv-seed", type=int, default=0, help="numpy seed for Rasa's fold shuffling")
     parser.add_argument("--skip-cv", action="store_true", help="skip the cross-validation (the slowest part)")
     parser.add_argument("--quick", action="store_true", help="only the latency part (needs the services)")
     parser.add_argument("--turns", type=int, default=30)
@@ -209,7 +223,7 @@ def main() -> None:
         work = Path(tmp)
         if not args.quick:
             if not args.skip_cv:
-                cross_validation(args.folds, work)
+                cross_validation(args.folds, args.cv_seed, work)
             model = train_full(work)
             baseline, _ = train_nlu(without_normalizer(work), work, "baseline")
             heldout({"our pipeline (with ChineseNormalizer)": model, "baseline (no normalizer)": baseline}, work)

@@ -1,6 +1,6 @@
 """The Rasa-side extensions (bot/rasa_ext) run inside .venv-rasa (Python 3.10): these tests run
-real Rasa objects there through a subprocess and check the normalizer, the metadata REST channel
-and the hand-off policy."""
+real Rasa objects there through a subprocess and check the normalizer, the metadata REST channel,
+the hand-off policy and the intent classifier."""
 from __future__ import annotations
 
 import json
@@ -84,3 +84,73 @@ print(json.dumps({
 """)
     assert out == {"quiet": "action_handoff_wait", "after_wait": "action_listen", "handback": None,
                    "not_active": None}
+
+
+SVM_TRAINING = """
+import json, sys, tempfile, asyncio
+from pathlib import Path
+from rasa.model_training import train_nlu
+from rasa.core.agent import Agent
+
+examples = {
+    "greet": ["你好", "您好", "早上好", "嗨，在吗", "哈喽", "你好呀", "在不在"],
+    "file_complaint": ["我要投诉", "审批拖了两个月了我要投诉", "反映个问题，补贴一直没发", "投诉执法人员态度差",
+                       "检测站乱收费我要反映", "办证一直不给办，要投诉"],
+    "ask_policy": ["过路费有优惠没", "冷链车有啥补贴", "新能源货车购置有补贴吗", "网约车驾驶员证怎么办",
+                   "绿色通道政策是什么", "货车ETC能打几折"],
+    "thank": ["谢谢", "多谢了", "感谢"],
+}
+examples.update(json.loads(sys.argv[1]))
+work = Path(tempfile.mkdtemp())
+(work / "nlu.yml").write_text("version: '3.1'\\nnlu:\\n" + "".join(
+    f"- intent: {i}\\n  examples: |\\n" + "".join(f"    - {t}\\n" for t in ts) for i, ts in examples.items()),
+    encoding="utf-8")
+(work / "config.yml").write_text(\"\"\"recipe: default.v1
+language: zh
+assistant_id: svm-test
+pipeline:
+  - name: JiebaTokenizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 3
+  - name: bot.rasa_ext.svm_classifier.LinearSvmIntentClassifier
+policies: []
+\"\"\", encoding="utf-8")
+try:
+    model = train_nlu(str(work / "config.yml"), str(work / "nlu.yml"), str(work / "models"))
+except Exception as exc:
+    print(json.dumps({"error": str(exc)}))
+    raise SystemExit(0)
+agent = Agent.load(model)   # loads the classifier from disk, as the server does
+out = {}
+for text in ["我想投诉，证一直办不下来", "您好，在吗", "冷链运输有优惠政策吗"]:
+    parsed = asyncio.run(agent.parse_message(text))
+    out[text] = {"intent": parsed["intent"]["name"], "confidence": parsed["intent"]["confidence"],
+                 "ranking": [r["confidence"] for r in parsed["intent_ranking"]]}
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def train_svm(extra: dict | None = None) -> dict:
+    proc = subprocess.run([str(RASA_PY), "-c", SVM_TRAINING, json.dumps(extra or {}, ensure_ascii=False)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_svm_intent_classifier_survives_saving_and_loading_and_ranks_by_probability():
+    # An intent with only 3 examples (thank) is fewer than the 5 calibration folds: training still works.
+    out = train_svm()
+    assert out["我想投诉，证一直办不下来"]["intent"] == "file_complaint"
+    assert out["您好，在吗"]["intent"] == "greet"
+    assert out["冷链运输有优惠政策吗"]["intent"] == "ask_policy"
+    for parsed in out.values():
+        ranking = parsed["ranking"]
+        assert ranking == sorted(ranking, reverse=True) and ranking[0] == parsed["confidence"]
+        assert 0 < parsed["confidence"] <= 1 and abs(sum(ranking) - 1) < 1e-6
+
+
+def test_svm_intent_classifier_refuses_an_intent_with_one_example():
+    out = train_svm({"goodbye": ["再见"]})
+    assert "at least 2 examples" in out["error"]
