@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -53,9 +52,11 @@ DIET = {"name": "DIETClassifier", "epochs": 15, "drop_rate": 0.5, "use_dense_inp
 def rasa(*args: str, cwd: Path = ROOT, seed: int | None = None) -> float:
     """Run a rasa CLI command from the repo root (numpy seeded first when seed is given); returns the wall time in
     seconds."""
-    env = {**os.environ, "HUIQI_ACTION_URL": os.environ.get("HUIQI_ACTION_URL", "http://127.0.0.1:5055/webhook"),
-           "HUIQI_TRACKER_DB": os.environ.get("HUIQI_TRACKER_DB", str(Path(tempfile.gettempdir()) / "bench-tracker.db")),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    from huiqi.botmodel import rasa_env
+    from huiqi.settings import get_settings
+
+    # The services' Rasa environment, with a throw-away tracker store: the bench never touches the conversations.
+    env = {**rasa_env(get_settings()), "HUIQI_TRACKER_DB": str(Path(tempfile.gettempdir()) / "bench-tracker.db")}
     start = time.perf_counter()
     command = [RASA] if seed is None else [*SEEDED_RASA, str(seed)]
     proc = subprocess.run([*command, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from huiqi import tokens
-from huiqi.botmodel import fingerprint
+from huiqi.botmodel import fingerprint, rasa_env
 from huiqi.services import preflight, services
 from huiqi.settings import REPO_ROOT, SHARED_MODEL, DataDirError, Settings
 from huiqi.text import normalize
@@ -93,6 +93,13 @@ def test_model_fingerprint_follows_training_data(tmp_path):
     assert fingerprint(tmp_path) == before, "test stories do not change the model"
     (tmp_path / "bot/data/nlu.yml").write_text("# changed\n")
     assert fingerprint(tmp_path) != before
+
+
+def test_rasa_never_reports_to_rasa_servers(monkeypatch, tmp_path):
+    # Rasa's telemetry would send usage data off the machine; it stays off even if the environment turns it on.
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(tmp_path))
+    assert rasa_env(Settings())["RASA_TELEMETRY_ENABLED"] == "false"
 
 
 def _free_port() -> int:
