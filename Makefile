@@ -14,6 +14,8 @@ export HUIQI_DEMO_MODE ?= 1
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# No Rasa telemetry or error reports from anything make starts (huiqi.botmodel.rasa_env does the same for the services).
+export RASA_TELEMETRY_ENABLED := false
 
 # `make test` runs its own services on other ports and a throw-away data dir, so that it never
 # touches the data of a running `make run`.
