@@ -37,6 +37,11 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 
+def _ngram_range(config: Dict[Text, Any]) -> tuple:
+    """``char_ngrams`` as (min, max); (0, 0) when empty (no whole-text character n-grams)."""
+    return tuple(config.get("char_ngrams") or (0, 0))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearSvmIntentClassifier(LogisticRegressionClassifier):
     """Linear SVM intent classifier over Rasa's sentence features (see the module docstring)."""
@@ -59,7 +64,7 @@ class LinearSvmIntentClassifier(LogisticRegressionClassifier):
             raise InvalidConfigException(f"{cls.__name__}: C must be > 0 and count_weight >= 0.")
         if int(config.get("calibration_folds", 2)) < 2:
             raise InvalidConfigException(f"{cls.__name__}: calibration_folds must be at least 2.")
-        low, high = config.get("char_ngrams") or (0, 0)
+        low, high = _ngram_range(config)
         if high and not 1 <= low <= high:
             raise InvalidConfigException(f"{cls.__name__}: char_ngrams must be [min, max] with 1 <= min <= max, or [].")
 
@@ -68,7 +73,7 @@ class LinearSvmIntentClassifier(LogisticRegressionClassifier):
         super().__init__(config, name, model_storage, resource)
         self.validate_config(self.config)
         self.clf = self._new_classifier(int(self.config["calibration_folds"]))
-        low, high = self.config.get("char_ngrams") or (0, 0)
+        low, high = _ngram_range(self.config)
         self.chars = CountVectorizer(analyzer="char_wb", ngram_range=(low, high)) if high else None
 
     def _new_classifier(self, folds: int) -> CalibratedClassifierCV:
@@ -87,7 +92,7 @@ class LinearSvmIntentClassifier(LogisticRegressionClassifier):
         counts = vstack(sparse)
         if self.chars is not None:
             counts = hstack([counts, self.chars.transform([message.get(TEXT) or "" for message in messages])])
-        counts = normalize(csr_matrix(counts, dtype=np.float64)) * self.config["count_weight"]
+        counts = normalize(counts.tocsr()) * self.config["count_weight"]
         return hstack([counts, vstack(dense)]).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -96,8 +101,7 @@ class LinearSvmIntentClassifier(LogisticRegressionClassifier):
             return self._resource
         if self.chars is not None:
             self.chars.fit([e.get(TEXT) for e in examples])
-        X, y = self._create_X(examples), [e.get(INTENT) for e in examples]
-        y = np.asarray(y)
+        X, y = self._create_X(examples), np.asarray([e.get(INTENT) for e in examples])
         # Calibration splits each intent into folds: no more folds than the rarest intent has examples.
         rarest = min(np.unique(y, return_counts=True)[1])
         if rarest < 2:
