@@ -19,9 +19,14 @@ export RASA_TELEMETRY_ENABLED := false
 
 # `make test` runs its own services on other ports and a throw-away data dir, so that it never
 # touches the data of a running `make run`.
+# The ports can be moved (TEST_RASA_PORT=... make test) when two checkouts test on one machine.
+TEST_RASA_PORT   ?= 15005
+TEST_ACTION_PORT ?= 15055
+TEST_API_PORT    ?= 18000
 TEST_DATA := $(HUIQI_DATA_DIR)/test-services
 TEST_ENV  := HUIQI_DATA_DIR=$(TEST_DATA) HUIQI_RASA_MODELS_DIR=$(HUIQI_DATA_DIR)/rasa-models \
-             HUIQI_RASA_PORT=15005 HUIQI_ACTION_PORT=15055 HUIQI_API_PORT=18000 HUIQI_DEMO_MODE=1
+             HUIQI_RASA_PORT=$(TEST_RASA_PORT) HUIQI_ACTION_PORT=$(TEST_ACTION_PORT) HUIQI_API_PORT=$(TEST_API_PORT) \
+             HUIQI_DEMO_MODE=1
 
 # Print how long a stage took: $(call timed,name,command)
 timed = start=$$(date +%s); $(2); echo "[stage] $(1): $$(( $$(date +%s) - start ))s"
