@@ -1,17 +1,23 @@
-"""Request dependencies: one ledger connection per request, the current user from the bearer token,
-role checks."""
+"""Request dependencies as typed ``Annotated`` aliases: a pooled ledger connection per request,
+the settings, the current user from the bearer token (its session still live), role checks.
+
+    def handler(db: DbDep, actor: StaffUser) -> ...
+"""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Annotated, Iterator
 
 import sqlite_utils
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from huiqi import tokens
 from huiqi.settings import Settings, get_settings
+from ledger import auth_sessions, pool
 from ledger.actors import STAFF_ROLES, Actor
-from ledger.db import connect, one
+from ledger.enterprises import active_account
+from ledger.login_guard import LoginGuard
+from ledger.staff import active_staff
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -25,45 +31,83 @@ def settings_dep() -> Settings:
     return get_settings()
 
 
-def get_db(settings: Settings = Depends(settings_dep)) -> Iterator[sqlite_utils.Database]:
-    db = connect(settings=settings)
-    try:
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+def get_db(settings: SettingsDep) -> Iterator[sqlite_utils.Database]:
+    with pool.borrowed(settings) as db:
         yield db
-    finally:
-        db.close()
 
 
-def current_user(token: str | None = Depends(oauth2_scheme), db: sqlite_utils.Database = Depends(get_db),
-                 settings: Settings = Depends(settings_dep)) -> Actor:
-    """The staff member or enterprise the token belongs to (re-checked against the ledger)."""
+DbDep = Annotated[sqlite_utils.Database, Depends(get_db)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def token_claims(token: TokenDep, db: DbDep, settings: SettingsDep) -> dict | None:
+    """The verified claims of the bearer token, None without one; 401 when invalid or its session ended."""
     if not token:
-        raise _unauthenticated()
+        return None
     try:
         claims = tokens.verify(token, settings)
     except tokens.TokenError as exc:
         raise _unauthenticated(str(exc)) from exc
+    if not auth_sessions.token_is_live(db, claims):
+        raise _unauthenticated("登录已退出或失效，请重新登录。")
+    return claims
+
+
+ClaimsDep = Annotated[dict | None, Depends(token_claims)]
+
+
+def optional_user(claims: ClaimsDep, db: DbDep) -> Actor | None:
+    """The staff member or enterprise the token belongs to (re-checked against the ledger), or None."""
+    if claims is None:
+        return None
     if claims["role"] in STAFF_ROLES:
-        row = one(db, "SELECT * FROM staff WHERE login = ? AND active = 1", [claims["sub"]])
+        row = active_staff(db, claims["sub"])
         if row is None:
             raise _unauthenticated("账号已停用或不存在，请联系管理员。")
         return Actor.from_staff(row)
     if claims["role"] == "enterprise":
-        row = one(db, "SELECT e.name FROM enterprise_accounts a JOIN enterprises e USING (credit_code)"
-                      " WHERE a.credit_code = ? AND a.active = 1 AND e.active = 1", [claims["sub"]])
+        row = active_account(db, claims["sub"])
         if row is None:
             raise _unauthenticated("企业账号已停用或不存在，请联系交通运输局。")
         return Actor.enterprise(claims["sub"], row["name"])
     raise _unauthenticated()
 
 
+OptionalUser = Annotated[Actor | None, Depends(optional_user)]
+
+
+def current_user(actor: OptionalUser) -> Actor:
+    if actor is None:
+        raise _unauthenticated()
+    return actor
+
+
+CurrentUser = Annotated[Actor, Depends(current_user)]
+
+
 def require_roles(*roles: str):
     """A dependency admitting only the given roles (others get 403)."""
-    def check(actor: Actor = Depends(current_user)) -> Actor:
+    def check(actor: CurrentUser) -> Actor:
         if actor.role not in roles:
             raise HTTPException(403, detail={"code": "FORBIDDEN", "message": "您没有执行此操作的权限。"})
         return actor
     return check
 
 
-staff_user = require_roles("leader", "cadre", "admin")
+staff_user = require_roles(*STAFF_ROLES)
 admin_user = require_roles("admin")
+enterprise_user = require_roles("enterprise")
+StaffUser = Annotated[Actor, Depends(staff_user)]
+AdminUser = Annotated[Actor, Depends(admin_user)]
+EnterpriseUser = Annotated[Actor, Depends(enterprise_user)]
+
+
+def login_guard(request: Request) -> LoginGuard:
+    """The application's log-in throttle (one per app, see api.app)."""
+    return request.app.state.login_guard
+
+
+LoginGuardDep = Annotated[LoginGuard, Depends(login_guard)]

@@ -7,11 +7,11 @@ import sqlite_utils
 
 from huiqi.settings import Settings
 from ledger import clock, events
-from ledger.access import problem_scope
+from ledger.access import enterprise_scope, problem_scope
 from ledger.actors import Actor
-from ledger.enterprises import get_enterprise
+from ledger.enterprises import get_enterprise, list_enterprises
 from ledger.pairings import current_official, history
-from ledger.problems import describe, for_business as problem_for_business
+from ledger.problems import OPEN_STATUSES, describe, for_business as problem_for_business
 from ledger.pushes import list_pushes, opted_out
 from ledger.visits import list_visits
 
@@ -63,3 +63,20 @@ def claimed_problems(db: sqlite_utils.Database, code: str, viewer: Actor | None,
     rows = db.query(f"SELECT p.* FROM problems p WHERE p.credit_code IS NULL AND p.claimed_credit_code = ?"
                     f" AND {cond} ORDER BY p.filed_at, p.id", [code, *args])
     return [describe(db, row, today=today, settings=settings, staff_cache=cache) for row in rows]
+
+
+def enterprise_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
+    """The enterprises the actor may see, each with its current official and its number of open problems."""
+    cond, args = enterprise_scope(actor)
+    codes = [r[0] for r in db.execute(f"SELECT credit_code FROM enterprises WHERE {cond}", args).fetchall()]
+    marks = ",".join("?" * len(OPEN_STATUSES))
+    open_counts = dict(db.execute(
+        f"SELECT credit_code, count(*) FROM problems WHERE status IN ({marks}) AND credit_code IS NOT NULL"
+        " GROUP BY credit_code", list(OPEN_STATUSES)).fetchall())
+    out = []
+    for e in list_enterprises(db, codes):
+        official = current_official(db, e["credit_code"])
+        e["official"] = {k: official[k] for k in ("login", "name", "office")} if official else None
+        e["open_problems"] = open_counts.get(e["credit_code"], 0)
+        out.append(e)
+    return out

@@ -8,7 +8,7 @@ import sqlite_utils
 
 from huiqi.errors import Conflict, Invalid, NotFound
 from huiqi.text import normalize
-from ledger import clock, credit_code as cc, events
+from ledger import auth_sessions, clock, credit_code as cc, events
 from ledger.actors import Actor
 from ledger.contacts import normalize_phone
 from ledger.db import insert, one, transaction, update
@@ -109,7 +109,11 @@ def update_enterprise(db: sqlite_utils.Database, actor: Actor, credit_code: str,
             stamp = clock.iso(clock.now())
             update(db, "enterprises", "credit_code", code, {**{k: v[1] for k, v in changes.items()},
                                                             "updated_at": stamp})
-            events.record(db, actor, "enterprise", credit_code=code, note="修改企业信息", changes=changes, at=stamp)
+            note = "修改企业信息"
+            if values.get("active") == 0:
+                ended = auth_sessions.end_all(db, code, auth_sessions.ENTERPRISE, "enterprise_deactivated")
+                note += f"（停用；已结束其 {ended} 个登录会话）" if ended else "（停用）"
+            events.record(db, actor, "enterprise", credit_code=code, note=note, changes=changes, at=stamp)
     return get_enterprise(db, code)
 
 
@@ -149,16 +153,24 @@ def set_account(db: sqlite_utils.Database, actor: Actor, credit_code: str, passw
                    "VALUES (?, ?, 1, ?, ?) ON CONFLICT(credit_code) DO UPDATE SET password_hash = excluded.password_hash,"
                    " active = 1, issued_by = excluded.issued_by, issued_at = excluded.issued_at",
                    [code, digest, actor.ident, stamp])
-        events.record(db, actor, "account", credit_code=code, note="重置登录密码" if existed else "开通登录账号",
-                      at=stamp)
+        ended = auth_sessions.end_all(db, code, auth_sessions.ENTERPRISE, "password_reset") if existed else 0
+        note = "重置登录密码" if existed else "开通登录账号"
+        events.record(db, actor, "account", credit_code=code, at=stamp,
+                      note=note + (f"；已结束其 {ended} 个登录会话" if ended else ""))
+
+
+def active_account(db: sqlite_utils.Database, credit_code: str) -> dict | None:
+    """``{name, password_hash}`` of an active enterprise with an active log-in, or None."""
+    return one(db, "SELECT e.name, a.password_hash FROM enterprise_accounts a JOIN enterprises e USING (credit_code) "
+                   "WHERE a.credit_code = ? AND a.active = 1 AND e.active = 1", [cc.normalize(credit_code)])
 
 
 def authenticate_enterprise(db: sqlite_utils.Database, credit_code: str, password: str) -> dict | None:
-    """The enterprise's profile when the credit code and password match an active account, else None."""
+    """The enterprise's profile when the credit code and password match an active account, else None (an
+    unknown code costs the same password check as a wrong password)."""
     code = cc.normalize(credit_code)
-    row = one(db, "SELECT a.password_hash FROM enterprise_accounts a JOIN enterprises e USING (credit_code) "
-                  "WHERE a.credit_code = ? AND a.active = 1 AND e.active = 1", [code])
-    if row is None or not verify_password(row["password_hash"], password):
+    row = active_account(db, code)
+    if not verify_password(row["password_hash"] if row else None, password):
         return None
     from ledger.demo import refuse_outside_demo  # demo imports this module
 

@@ -17,7 +17,7 @@ EVENT_LABELS = {
     "escalation": "督办升级", "rating": "评价", "handoff": "转人工", "handoff_message": "转人工期间留言", "handoff_closed": "人工接待结束",
     "visit": "走访", "pairing": "包抓联调整", "push": "政策推送", "push_status": "推送状态",
     "opt_out": "退订推送", "opt_in": "恢复推送", "correction": "更正", "enterprise": "企业信息",
-    "account": "企业账号",
+    "account": "企业账号", "staff": "人员账号", "login_lockout": "登录锁定",
 }
 
 
@@ -37,7 +37,7 @@ def record(db: sqlite_utils.Database, actor: Actor, type_: str, *, credit_code: 
 
 # Internal working records an enterprise does not see in its own dossier or problem history.
 INTERNAL_TYPES = frozenset({"note", "reminder", "escalation", "extension_request", "extension_decision",
-                            "correction", "pairing", "account", "enterprise", "staff"})
+                            "correction", "pairing", "account", "enterprise", "staff", "login_lockout"})
 
 
 def for_enterprise_eyes(evs: list[dict]) -> list[dict]:
@@ -60,6 +60,10 @@ def for_enterprise(db: sqlite_utils.Database, credit_code: str, *, without_probl
     extra = " AND problem_id IS NULL" if without_problems else ""
     return [_public(r) for r in db.query(
         f"SELECT * FROM events WHERE credit_code = ?{extra} ORDER BY id", [credit_code])]
+
+
+def belongs_to_problem(db: sqlite_utils.Database, event_id: int, problem_id: int) -> bool:
+    return db.execute("SELECT 1 FROM events WHERE id = ? AND problem_id = ?", [event_id, problem_id]).fetchone() is not None
 
 
 def for_push(db: sqlite_utils.Database, push_id: int) -> list[dict]:

@@ -16,7 +16,18 @@ def hash_password(password: str, field: str = "password") -> str:
     return _hasher.hash(password)
 
 
-def verify_password(stored_hash: str, password: str) -> bool:
+_DUMMY_HASH = _hasher.hash("no account has this password")
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Check a password; with no stored hash (unknown account) the same work is done against a dummy
+    hash, so that an unknown account is refused as slowly as a wrong password."""
+    if stored_hash is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "")
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
     try:
         return _hasher.verify(stored_hash, password or "")
     except (VerificationError, InvalidHashError):

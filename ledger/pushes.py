@@ -12,6 +12,7 @@ import sqlite_utils
 from huiqi.errors import Conflict, Invalid, NotFound
 from huiqi.text import normalize
 from ledger import clock, events
+from ledger.access import can_see_enterprise, enterprise_scope
 from ledger.actors import SYSTEM, Actor
 from ledger.db import insert, one, transaction
 
@@ -29,6 +30,8 @@ NEXT = {
     "to_confirm": {"redeemed"},
 }
 ALL_CATEGORIES = "全部"
+OUTSTANDING_STATUSES = ("pushed", "delivered", "viewed", "applied", "to_confirm")
+VISIBLE_PUSH_NOT_FOUND = ("PUSH_NOT_FOUND", "未找到该政策推送记录，或该企业不在您的包抓范围内。")
 
 
 def push_refusal(current: str, new: str) -> str | None:
@@ -51,6 +54,45 @@ def _get(db, push_id: int) -> dict:
 
 def get_push(db: sqlite_utils.Database, push_id: int) -> dict:
     return _get(db, push_id)
+
+
+def get_visible_push(db: sqlite_utils.Database, actor: Actor, push_id: int) -> dict:
+    """The push if the actor may see its enterprise; NotFound (same message) otherwise."""
+    try:
+        push = _get(db, push_id)
+    except NotFound:
+        raise NotFound(*VISIBLE_PUSH_NOT_FOUND) from None
+    if not can_see_enterprise(db, actor, push["credit_code"]):
+        raise NotFound(*VISIBLE_PUSH_NOT_FOUND)
+    return push
+
+
+def list_visible(db: sqlite_utils.Database, actor: Actor, *, credit_code: str | None = None,
+                 outstanding: bool = False, status: str | None = None, measure_id: str | None = None,
+                 limit: int = 500) -> dict:
+    """Pushes of the enterprises the actor may see, with a count per enterprise (``credit_code`` already
+    checked as visible by the caller)."""
+    cond, args = enterprise_scope(actor, "p.credit_code")
+    where, params = [cond], list(args)
+    if credit_code:
+        where.append("p.credit_code = ?"); params.append(credit_code)
+    if outstanding:
+        where.append(f"p.status IN ({','.join('?' * len(OUTSTANDING_STATUSES))})"); params += OUTSTANDING_STATUSES
+    if status:
+        where.append("p.status = ?"); params.append(status)
+    if measure_id:
+        where.append("p.measure_id = ?"); params.append(measure_id)
+    rows = list(db.query(
+        f"SELECT p.*, e.name AS enterprise_name FROM pushes p JOIN enterprises e USING (credit_code) "
+        f"WHERE {' AND '.join(where)} ORDER BY p.credit_code, p.created_at DESC, p.id DESC LIMIT ?", [*params, limit]))
+    per: dict[str, dict] = {}
+    for r in rows:
+        r["status_label"] = STATUS_LABELS[r["status"]]
+        e = per.setdefault(r["credit_code"], {"credit_code": r["credit_code"], "name": r["enterprise_name"],
+                                              "count": 0, "outstanding": 0})
+        e["count"] += 1
+        e["outstanding"] += r["status"] in OUTSTANDING_STATUSES
+    return {"total": len(rows), "items": rows, "enterprises": list(per.values())}
 
 
 def record_push(db: sqlite_utils.Database, credit_code: str, measure_id: str, measure_version: int,

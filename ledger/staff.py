@@ -7,7 +7,7 @@ import sqlite_utils
 
 from huiqi.errors import Conflict, Invalid, NotFound
 from huiqi.text import normalize
-from ledger import clock, events
+from ledger import auth_sessions, clock, events
 from ledger.actors import STAFF_ROLES, Actor
 from ledger.contacts import normalize_phone
 from ledger.db import insert, one, transaction, update
@@ -66,10 +66,15 @@ def update_staff(db: sqlite_utils.Database, actor: Actor, login: str, **fields) 
             values[key] = normalize(value) if key != "role" else value
         else:
             raise Invalid("UNKNOWN_FIELD", f"不能修改字段 {key}。", field=key)
+    ends_sessions = ("password_hash" in values or values.get("active") == 0
+                     or ("role" in values and values["role"] != current["role"]))
     with transaction(db):
         update(db, "staff", "id", current["id"], values)
         shown = {k: [current.get(k), v] for k, v in values.items() if k != "password_hash"}
         note = "修改人员信息" + ("（重置密码）" if "password_hash" in values else "")
+        if ends_sessions:
+            ended = auth_sessions.end_all(db, current["login"], auth_sessions.STAFF, "account_changed")
+            note += f"；已结束其 {ended} 个登录会话" if ended else ""
         events.record(db, actor, "staff", to_value=current["login"], note=note, changes=shown)
     return get_staff(db, login)
 
@@ -101,10 +106,16 @@ def leaders_of(db: sqlite_utils.Database, office: str) -> list[dict]:
     return [s for s in list_staff(db, role="leader", office=office) if s["active"]]
 
 
+def active_staff(db: sqlite_utils.Database, login: str) -> dict | None:
+    """The full row of an active staff account (for the bearer-token check), or None."""
+    return one(db, "SELECT * FROM staff WHERE login = ? AND active = 1", [(login or "").strip().lower()])
+
+
 def authenticate_staff(db: sqlite_utils.Database, login: str, password: str) -> dict | None:
-    """The staff member when the login and password match an active account, else None."""
-    row = one(db, "SELECT * FROM staff WHERE login = ? AND active = 1", [(login or "").strip().lower()])
-    if row is None or not verify_password(row["password_hash"], password):
+    """The staff member when the login and password match an active account, else None (an unknown
+    login costs the same password check as a wrong password)."""
+    row = active_staff(db, login)
+    if not verify_password(row["password_hash"] if row else None, password):
         return None
     from ledger.demo import refuse_outside_demo  # demo imports this module
 

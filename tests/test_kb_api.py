@@ -44,9 +44,10 @@ def test_match_with_profile_is_open(client):
     assert r.status_code == 422 and r.json()["code"] == "PROFILE_REQUIRED"
 
 
-def test_match_unknown_credit_code_is_404(client):
+def test_match_by_credit_code_needs_a_log_in(client):
+    # finding 12 of issue #17: a registered company's profile is not handed to anyone who asks
     r = client.post("/api/v1/policies/match", json={"credit_code": "91620100MA7XXXXX0X"})
-    assert r.status_code == 404 and r.json()["code"] == "ENTERPRISE_NOT_FOUND"
+    assert r.status_code == 401 and r.json()["code"] == "UNAUTHENTICATED" and "登录" in r.json()["message"]
 
 
 @pytest.mark.parametrize("method,path", [

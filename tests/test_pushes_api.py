@@ -6,7 +6,8 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from huiqi import tokens
+from ledger import auth_sessions
+from ledger.db import connect
 from huiqi.settings import Settings, get_settings
 from ledger.demo import credit_code_of
 from tests.test_pushes_engine import FREIGHT, FREIGHT_MEASURE, template  # noqa: F401 (session fixture)
@@ -31,7 +32,11 @@ def api(template, tmp_path, monkeypatch):  # noqa: F811
 
 
 def _auth(settings: Settings, who: str, role: str) -> dict:
-    return {"Authorization": f"Bearer {tokens.issue(who, role, settings)}"}
+    db = connect(settings=settings)
+    try:
+        return {"Authorization": f"Bearer {auth_sessions.issue_token(db, who, role, settings)}"}
+    finally:
+        db.close()
 
 
 def _publish(client, settings) -> dict:

@@ -5,20 +5,20 @@ settings (``host`` + ``rasa_port``) through ``GET /chat-config.json``, never fro
 """
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
+from typing import Annotated
 
-import sqlite_utils
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
-from api.deps import get_db, require_roles
+from api.deps import ClaimsDep, DbDep, EnterpriseUser
+from api.schemas import AUTH_ERRORS, ChatConfigOut, ChatSessionClosed, errors
+from api.validators import NAME_MAX
 from huiqi.errors import NotFound
 from huiqi.settings import get_settings
-from ledger import chat_sessions
-from ledger.actors import Actor
+from ledger import auth_sessions, chat_sessions
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
 ENTERPRISE_TOKEN_PATH = "/api/v1/auth/enterprise-token"
 CLOSE_SESSION_PATH = "/api/v1/chat/sessions/{sender_id}/close"
 WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
@@ -46,7 +46,7 @@ def chat_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
 
 
-@router.get("/chat-config.json", summary="聊天页面配置（Rasa 地址、登录接口）")
+@router.get("/chat-config.json", summary="聊天页面配置（Rasa 地址、登录接口）", response_model=ChatConfigOut)
 def chat_config(request: Request) -> dict:
     return {
         "rasa_url": rasa_public_url(request),
@@ -56,16 +56,13 @@ def chat_config(request: Request) -> dict:
     }
 
 
-@router.post(CLOSE_SESSION_PATH, summary="企业退出登录：结束该对话（不再向其推送）")
-def close_chat_session(sender_id: str, actor: Actor = Depends(require_roles("enterprise")),
-                       db: sqlite_utils.Database = Depends(get_db)) -> dict:
-    """The page calls this on log-out, so that pushes stop going into a conversation nobody reads."""
+@router.post(CLOSE_SESSION_PATH, summary="企业退出登录：结束该对话（不再向其推送）与该登录令牌",
+             response_model=ChatSessionClosed, responses={**AUTH_ERRORS, **errors(404)})
+def close_chat_session(sender_id: Annotated[str, Path(max_length=NAME_MAX)], actor: EnterpriseUser,
+                       claims: ClaimsDep, db: DbDep) -> dict:
+    """The page calls this on log-out: pushes stop going into a conversation nobody reads, and the token
+    ends, so the conversation no longer acts as the business (not even for messages without a token)."""
+    auth_sessions.end(db, claims.get("sid"), "logout")
     if chat_sessions.enterprise_of(db, sender_id) != actor.ident:
         raise NotFound("CHAT_SESSION_NOT_FOUND", "未找到该对话，可能已经结束。")
     return {"sender_id": sender_id, "closed": chat_sessions.close(db, sender_id)}
-
-
-def install(app: FastAPI) -> None:
-    """Add the page, its config endpoint and its static files to ``app``."""
-    app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

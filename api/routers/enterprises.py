@@ -1,23 +1,30 @@
 """Enterprises and their dossiers (一企一档), pushes and visits."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field, field_validator
+from typing import Annotated
 
-from api.deps import admin_user, current_user, get_db, settings_dep, staff_user
+from fastapi import APIRouter, Query, Response
+from pydantic import Field, field_validator
+
+from api.deps import AdminUser, CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError
-from api.validators import one_of
+from api.schemas import (AUTH_ERRORS, DossierOut, EnterpriseListItem, EnterpriseOut, PushOut, VisitOut, errors)
+from api.validators import (CODE_MAX, LINE_MAX, NAME_MAX, PASSWORD_MAX, TEXT_MAX, Body, CreditCodePath, ShortQuery,
+                            one_of)
 from ledger import credit_code as cc, enterprises as ent, pushes, visits, workbook
-from ledger.access import enterprise_scope, require_enterprise
+from ledger.access import require_enterprise
 from ledger.actors import Actor
-from ledger.dossier import dossier
-from ledger.pairings import current_official
+from ledger.dossier import dossier, enterprise_overview
 
-router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/enterprises", tags=["enterprises"], responses=AUTH_ERRORS)
 
 Industry = one_of("行业", ent.INDUSTRIES)
 Size = one_of("企业规模", ent.SIZES, "企业规模应为 大、中、小、微 之一")
 Occasion = one_of("走访事由", visits.OCCASIONS)
+Tags = Annotated[list[Annotated[str, Field(max_length=NAME_MAX)]], Field(max_length=50)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_RESPONSE = {200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+                       "description": "一企一档 Excel 表格"}}
 
 
 def _code(value: str) -> str:
@@ -27,18 +34,18 @@ def _code(value: str) -> str:
     return cc.normalize(value)
 
 
-class EnterpriseIn(BaseModel):
-    credit_code: str = Field(description="统一社会信用代码")
-    name: str = Field(min_length=2, max_length=100)
+class EnterpriseIn(Body):
+    credit_code: str = Field(max_length=CODE_MAX, description="统一社会信用代码")
+    name: str = Field(min_length=2, max_length=NAME_MAX)
     industry: Industry
     size: Size
-    region: str = Field(description="省/市/县，如 甘肃省/兰州市/城关区")
-    ownership: str = ""
-    tags: list[str] = []
-    registered_on: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    address: str | None = None
+    region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区")
+    ownership: str = Field("", max_length=NAME_MAX)
+    tags: Tags = []
+    registered_on: str | None = Field(None, max_length=CODE_MAX)
+    contact_name: str | None = Field(None, max_length=NAME_MAX)
+    contact_phone: str | None = Field(None, max_length=CODE_MAX)
+    address: str | None = Field(None, max_length=LINE_MAX)
 
     @field_validator("credit_code")
     @classmethod
@@ -46,23 +53,22 @@ class EnterpriseIn(BaseModel):
         return _code(v)
 
 
-
-class EnterprisePatch(BaseModel):
-    name: str | None = None
+class EnterprisePatch(Body):
+    name: str | None = Field(None, max_length=NAME_MAX)
     industry: Industry | None = None
     size: Size | None = None
-    region: str | None = None
-    ownership: str | None = None
-    tags: list[str] | None = None
-    registered_on: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    address: str | None = None
+    region: str | None = Field(None, max_length=LINE_MAX)
+    ownership: str | None = Field(None, max_length=NAME_MAX)
+    tags: Tags | None = None
+    registered_on: str | None = Field(None, max_length=CODE_MAX)
+    contact_name: str | None = Field(None, max_length=NAME_MAX)
+    contact_phone: str | None = Field(None, max_length=CODE_MAX)
+    address: str | None = Field(None, max_length=LINE_MAX)
     active: bool | None = None
 
 
-class AccountIn(BaseModel):
-    password: str = Field(description="企业登录密码（至少8位）")
+class AccountIn(Body):
+    password: str = Field(max_length=PASSWORD_MAX, description="企业登录密码（至少8位）")
 
     @field_validator("password")
     @classmethod
@@ -72,10 +78,10 @@ class AccountIn(BaseModel):
         return v
 
 
-class VisitIn(BaseModel):
+class VisitIn(Body):
     occasion: Occasion = Field(description="走访事由：" + "、".join(visits.OCCASIONS))
-    visited_on: str = Field(description="YYYY-MM-DD")
-    notes: str
+    visited_on: str = Field(max_length=CODE_MAX, description="YYYY-MM-DD")
+    notes: str = Field(max_length=TEXT_MAX)
 
 
 def _visible(db, actor: Actor, credit_code: str) -> str:
@@ -84,77 +90,69 @@ def _visible(db, actor: Actor, credit_code: str) -> str:
     return code
 
 
-@router.get("", summary="我的包抓企业（管理员：全部）")
-def list_enterprises(actor: Actor = Depends(current_user), db=Depends(get_db)):
-    cond, args = enterprise_scope(actor)
-    codes = [r["credit_code"] for r in db.query(f"SELECT credit_code FROM enterprises WHERE {cond}", args)]
-    out = []
-    for e in ent.list_enterprises(db, codes):
-        official = current_official(db, e["credit_code"])
-        e["official"] = {k: official[k] for k in ("login", "name", "office")} if official else None
-        e["open_problems"] = db.execute(
-            "SELECT count(*) FROM problems WHERE credit_code = ? AND status IN ('received','assigned','in_progress',"
-            "'reopened')", [e["credit_code"]]).fetchone()[0]
-        out.append(e)
-    return out
+@router.get("", summary="我的包抓企业（管理员：全部）", response_model=list[EnterpriseListItem])
+def list_enterprises(actor: CurrentUser, db: DbDep):
+    return enterprise_overview(db, actor)
 
 
-@router.post("", status_code=201, summary="企业建档（管理员）")
-def create_enterprise(body: EnterpriseIn, actor: Actor = Depends(admin_user), db=Depends(get_db)):
+@router.post("", status_code=201, summary="企业建档（管理员）", response_model=EnterpriseOut, responses=errors(409))
+def create_enterprise(body: EnterpriseIn, actor: AdminUser, db: DbDep):
     return ent.create_enterprise(db, actor, **body.model_dump())
 
 
-@router.get("/{credit_code}", summary="企业概况")
-def get_enterprise(credit_code: str, actor: Actor = Depends(current_user), db=Depends(get_db)):
+@router.get("/{credit_code}", summary="企业概况", response_model=EnterpriseOut, responses=errors(404))
+def get_enterprise(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep):
     return ent.get_enterprise(db, _visible(db, actor, credit_code))
 
 
-@router.put("/{credit_code}", summary="修改企业信息（管理员）")
-def update_enterprise(credit_code: str, body: EnterprisePatch, actor: Actor = Depends(admin_user), db=Depends(get_db)):
+@router.put("/{credit_code}", summary="修改企业信息（管理员）", response_model=EnterpriseOut, responses=errors(404))
+def update_enterprise(credit_code: CreditCodePath, body: EnterprisePatch, actor: AdminUser, db: DbDep):
     return ent.update_enterprise(db, actor, credit_code, **body.model_dump(exclude_none=True))
 
 
-@router.post("/{credit_code}/account", status_code=204, summary="开通或重置企业登录密码（管理员）")
-def set_account(credit_code: str, body: AccountIn, actor: Actor = Depends(admin_user), db=Depends(get_db)):
+@router.post("/{credit_code}/account", status_code=204, summary="开通或重置企业登录密码（管理员）",
+             response_class=Response, responses=errors(404))
+def set_account(credit_code: CreditCodePath, body: AccountIn, actor: AdminUser, db: DbDep):
     ent.set_account(db, actor, credit_code, body.password)
     return Response(status_code=204)
 
 
 def _xlsx(doc: dict) -> Response:
     name = f"dossier-{doc['profile']['credit_code']}.xlsx"
-    return Response(workbook.to_bytes(doc),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(workbook.to_bytes(doc), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/{credit_code}/dossier", summary="一企一档（JSON；format=xlsx 下载表格）")
-def get_dossier(credit_code: str, format: str = Query("json", pattern="^(json|xlsx)$"),
-                actor: Actor = Depends(current_user), db=Depends(get_db), settings=Depends(settings_dep)):
+@router.get("/{credit_code}/dossier", summary="一企一档（JSON；format=xlsx 下载表格）", response_model=DossierOut,
+            responses={**errors(404), 200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+def get_dossier(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, settings: SettingsDep,
+                format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json"):
     doc = dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff,
                   viewer=actor)
     return _xlsx(doc) if format == "xlsx" else doc
 
 
-@router.get("/{credit_code}/dossier.xlsx", summary="一企一档（Excel 表格）")
-def get_dossier_xlsx(credit_code: str, actor: Actor = Depends(current_user), db=Depends(get_db),
-                     settings=Depends(settings_dep)):
+@router.get("/{credit_code}/dossier.xlsx", summary="一企一档（Excel 表格）", response_class=Response,
+            responses={**XLSX_RESPONSE, **errors(404)})
+def get_dossier_xlsx(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, settings: SettingsDep):
     return _xlsx(dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff,
                          viewer=actor))
 
 
-@router.get("/{credit_code}/pushes", summary="政策推送记录")
-def get_pushes(credit_code: str, status: str | None = None, actor: Actor = Depends(current_user), db=Depends(get_db)):
+@router.get("/{credit_code}/pushes", summary="政策推送记录", response_model=list[PushOut], responses=errors(404))
+def get_pushes(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, status: ShortQuery = None):
     if status and status not in pushes.STATUS_LABELS:
         raise ApiError(422, "INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(pushes.STATUS_LABELS)}。",
                        field="status")
     return pushes.list_pushes(db, _visible(db, actor, credit_code), status)
 
 
-@router.get("/{credit_code}/visits", summary="走访记录")
-def get_visits(credit_code: str, actor: Actor = Depends(staff_user), db=Depends(get_db)):
+@router.get("/{credit_code}/visits", summary="走访记录", response_model=list[VisitOut], responses=errors(404))
+def get_visits(credit_code: CreditCodePath, actor: StaffUser, db: DbDep):
     return visits.list_visits(db, _visible(db, actor, credit_code))
 
 
-@router.post("/{credit_code}/visits", status_code=201, summary="登记走访（必访）")
-def add_visit(credit_code: str, body: VisitIn, actor: Actor = Depends(staff_user), db=Depends(get_db)):
+@router.post("/{credit_code}/visits", status_code=201, summary="登记走访（必访）", response_model=VisitOut,
+             responses=errors(404))
+def add_visit(credit_code: CreditCodePath, body: VisitIn, actor: StaffUser, db: DbDep):
     return visits.log_visit(db, actor, cc.normalize(credit_code), **body.model_dump())

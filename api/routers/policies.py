@@ -1,6 +1,7 @@
 """Policy base over HTTP (prefix ``/api/v1/policies``): a thin adapter onto ``policies_kb.base``.
 
-Open to the chat side (no log-in): ``POST /search`` and ``POST /match``.
+Open to the chat side (no log-in): ``POST /search`` and ``POST /match`` with a profile; ``POST /match``
+with a registered company's ``credit_code`` needs staff who may see it or that company's own log-in.
 Admin only (bearer token of an admin): list, read, create, edit, retire (``DELETE`` never deletes),
 restore, versions, rollback, enable/disable, import by upload and the hit test.
 
@@ -14,21 +15,28 @@ import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Path as PathParam, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from api.errors import ApiError
 from huiqi.errors import Invalid, NotFound
+from ledger import credit_code as cc
 from huiqi.settings import get_settings
 from policies_kb.base import PolicyBase
 
-from api.deps import require_roles
+from api.deps import DbDep, OptionalUser, require_roles
+from api.schemas import AUTH_ERRORS, errors
+from api.validators import CODE_MAX, LINE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, Line, Short
+from ledger.access import require_enterprise
+from ledger.enterprises import profile as ledger_profile
 
 _admin = require_roles("admin")  # returns the staff Actor; no token → 401, other roles → 403
+MeasureId = Annotated[str, PathParam(max_length=NAME_MAX, description="措施编号")]
 
-router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
+router = APIRouter(prefix="/api/v1/policies", tags=["policies"], responses=errors(404))
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = {".txt", ".md", ".docx", ".pdf"}
 
@@ -49,7 +57,7 @@ def _actor(staff: Any) -> str:
 
 
 # ---- request bodies ----------------------------------------------------------------------
-class SearchIn(BaseModel):
+class SearchIn(Body):
     query: str = Field(..., max_length=20000, description="问题（超过 512 字只取前 512 字）")
     top_k: int = Field(5, ge=1, le=50)
 
@@ -59,36 +67,48 @@ class HitTestIn(SearchIn):
     top_k: int = Field(10, ge=1, le=50)
 
 
-class MatchIn(BaseModel):
-    credit_code: Optional[str] = Field(None, description="统一社会信用代码（从台账取企业画像）")
-    profile: Optional[dict] = Field(None, description="企业画像（无信用代码时）")
+class ProfileIn(Body):
+    """An enterprise profile in the shared vocabulary (``ledger.enterprises.profile``)."""
+    region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区")
+    industry: Optional[str] = Field(None, max_length=NAME_MAX)
+    size: Optional[str] = Field(None, max_length=NAME_MAX)
+    tags: list[Annotated[str, Field(max_length=NAME_MAX)]] = Field([], max_length=50)
+    ownership: Optional[str] = Field(None, max_length=NAME_MAX)
+    registered_on: Optional[str] = Field(None, max_length=CODE_MAX)
+    name: Optional[str] = Field(None, max_length=NAME_MAX)
+
+
+class MatchIn(Body):
+    credit_code: Optional[str] = Field(None, max_length=CODE_MAX,
+                                       description="统一社会信用代码（从台账取企业画像；需该企业本人或可查看它的工作人员登录）")
+    profile: Optional[ProfileIn] = Field(None, description="企业画像（无信用代码时）")
     needs: Optional[str] = Field(None, max_length=2000, description="企业的需求，自由文本")
     top_k: int = Field(10, ge=1, le=50)
 
 
-class Conditions(BaseModel):
-    industries: list[str] = []
-    sizes: list[str] = []
-    regions: list[str] = []
-    tags: list[str] = []
-    valid_from: Optional[str] = None
-    valid_to: Optional[str] = None
+class Conditions(Body):
+    industries: list[Short] = Field([], max_length=50)
+    sizes: list[Short] = Field([], max_length=10)
+    regions: list[Line] = Field([], max_length=50)
+    tags: list[Short] = Field([], max_length=50)
+    valid_from: Optional[str] = Field(None, max_length=CODE_MAX)
+    valid_to: Optional[str] = Field(None, max_length=CODE_MAX)
 
 
-class MeasureIn(BaseModel):
+class MeasureIn(Body):
     title: Optional[str] = Field(None, max_length=500)
     text: Optional[str] = Field(None, max_length=20000)
-    summary: Optional[str] = None
-    heading_path: Optional[list[str]] = None
-    lead_department: Optional[str] = None
-    responsible_units: Optional[list[str]] = None
-    deadline: Optional[str] = None
+    summary: Optional[str] = Field(None, max_length=TEXT_MAX)
+    heading_path: Optional[list[Line]] = Field(None, max_length=20)
+    lead_department: Optional[str] = Field(None, max_length=NAME_MAX)
+    responsible_units: Optional[list[Short]] = Field(None, max_length=50)
+    deadline: Optional[str] = Field(None, max_length=LINE_MAX)
     conditions: Optional[Conditions] = None
     redemption_mode: Optional[Literal["免申即享", "依申请", "告知类"]] = None
-    how_to_apply: Optional[str] = None
-    contact: Optional[str] = None
-    tags: Optional[list[str]] = None
-    source: Optional[str] = None
+    how_to_apply: Optional[str] = Field(None, max_length=TEXT_MAX)
+    contact: Optional[str] = Field(None, max_length=LINE_MAX)
+    tags: Optional[list[Short]] = Field(None, max_length=50)
+    source: Optional[str] = Field(None, max_length=LINE_MAX)
     status: Optional[Literal["draft", "published"]] = None
     reason: Optional[str] = Field(None, max_length=500, description="修改原因（记入版本历史）")
 
@@ -99,18 +119,18 @@ class MeasureIn(BaseModel):
         return data
 
 
-class RollbackIn(BaseModel):
+class RollbackIn(Body):
     version: int = Field(..., ge=1)
-    reason: Optional[str] = None
+    reason: Optional[str] = Field(None, max_length=LINE_MAX)
 
 
-class EnabledIn(BaseModel):
+class EnabledIn(Body):
     enabled: bool
-    reason: Optional[str] = None
+    reason: Optional[str] = Field(None, max_length=LINE_MAX)
 
 
-class ReasonIn(BaseModel):
-    reason: Optional[str] = None
+class ReasonIn(Body):
+    reason: Optional[str] = Field(None, max_length=LINE_MAX)
 
 
 # ---- open to the chat side ---------------------------------------------------------------
@@ -119,35 +139,25 @@ def search(body: SearchIn, base: PolicyBase = Depends(get_base)) -> dict:
     return base.search_detail(body.query, body.top_k, record_hits=True)
 
 
-@router.post("/match", summary="为企业匹配适用的政策措施（附理由）")
-def match(body: MatchIn, base: PolicyBase = Depends(get_base)) -> dict:
+@router.post("/match", summary="为企业匹配适用的政策措施（附理由）", responses=AUTH_ERRORS)
+def match(body: MatchIn, actor: OptionalUser, db: DbDep, base: PolicyBase = Depends(get_base)) -> dict:
     if body.credit_code:
-        profile = _ledger_profile(body.credit_code)
+        if actor is None:
+            raise ApiError(401, "UNAUTHENTICATED", "按统一社会信用代码匹配需先登录（该企业本人或其包抓联干部）。")
+        require_enterprise(db, actor, cc.normalize(body.credit_code))  # not visible → 404 as if unknown
+        profile = ledger_profile(db, body.credit_code)
     elif body.profile:
-        profile = body.profile
+        profile = body.profile.model_dump(exclude_none=True)
     else:
         raise Invalid("PROFILE_REQUIRED", "请提供统一社会信用代码 credit_code，或企业画像 profile。", field="credit_code")
     return {"profile": profile, "results": base.match(profile, body.needs, body.top_k)}
 
 
-def _ledger_profile(credit_code: str) -> dict:
-    try:
-        from ledger.db import connect
-        from ledger.enterprises import profile
-    except ImportError:  # pragma: no cover - the ledger is part of the product
-        raise NotFound("ENTERPRISE_NOT_FOUND", "未找到该企业，请核对统一社会信用代码。") from None
-    db = connect()
-    try:
-        return profile(db, credit_code)
-    finally:
-        db.conn.close()
-
-
 # ---- admin -------------------------------------------------------------------------------
 @router.get("", summary="政策措施列表（管理员）")
 def list_measures(status: Optional[Literal["draft", "published", "retired"]] = None,
-                  doc_key: Optional[str] = None, q: Optional[str] = Query(None, max_length=100),
-                  enabled: Optional[bool] = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                  doc_key: Optional[str] = Query(None, max_length=NAME_MAX), q: Optional[str] = Query(None, max_length=100),
+                  enabled: Optional[bool] = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_INT),
                   base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
     items = base.list(status=status, doc_key=doc_key, q=q, enabled=enabled, limit=limit, offset=offset)
     return {"items": items, "count": len(items), "offset": offset}
@@ -182,40 +192,40 @@ def hit_test(body: HitTestIn, base: PolicyBase = Depends(get_base), staff=Depend
 
 
 @router.get("/{measure_id}", summary="查看政策措施（管理员）")
-def get_measure(measure_id: str, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+def get_measure(measure_id: MeasureId, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
     return base.get(measure_id)
 
 
 @router.put("/{measure_id}", summary="修改政策措施，生成新版本（管理员）")
-def update_measure(measure_id: str, body: MeasureIn, base: PolicyBase = Depends(get_base),
+def update_measure(measure_id: MeasureId, body: MeasureIn, base: PolicyBase = Depends(get_base),
                    staff=Depends(_admin)) -> dict:
     return base.update(measure_id, body.fields(), _actor(staff), body.reason)
 
 
 @router.delete("/{measure_id}", summary="废止政策措施（保留历史，不物理删除）（管理员）")
-def retire_measure(measure_id: str, reason: Optional[str] = Query(None, max_length=500),
+def retire_measure(measure_id: MeasureId, reason: Optional[str] = Query(None, max_length=500),
                    base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
     return base.retire(measure_id, _actor(staff), reason)
 
 
 @router.post("/{measure_id}/restore", summary="恢复已废止的措施（管理员）")
-def restore_measure(measure_id: str, body: ReasonIn | None = None, base: PolicyBase = Depends(get_base),
+def restore_measure(measure_id: MeasureId, body: ReasonIn | None = None, base: PolicyBase = Depends(get_base),
                     staff=Depends(_admin)) -> dict:
     return base.restore(measure_id, _actor(staff), body.reason if body else None)
 
 
 @router.get("/{measure_id}/versions", summary="版本历史（管理员）")
-def measure_versions(measure_id: str, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
+def measure_versions(measure_id: MeasureId, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
     return {"measure_id": measure_id, "versions": base.versions(measure_id)}
 
 
 @router.post("/{measure_id}/rollback", summary="回滚到指定版本（管理员）")
-def rollback_measure(measure_id: str, body: RollbackIn, base: PolicyBase = Depends(get_base),
+def rollback_measure(measure_id: MeasureId, body: RollbackIn, base: PolicyBase = Depends(get_base),
                      staff=Depends(_admin)) -> dict:
     return base.rollback(measure_id, body.version, _actor(staff), body.reason)
 
 
 @router.post("/{measure_id}/enabled", summary="启用/停用（管理员）")
-def set_enabled(measure_id: str, body: EnabledIn, base: PolicyBase = Depends(get_base),
+def set_enabled(measure_id: MeasureId, body: EnabledIn, base: PolicyBase = Depends(get_base),
                 staff=Depends(_admin)) -> dict:
     return base.set_enabled(measure_id, body.enabled, _actor(staff), body.reason)

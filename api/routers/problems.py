@@ -2,20 +2,20 @@
 events endpoint through which every change is made. Also the hand-off queue (转人工)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, model_validator
+from fastapi import APIRouter, Query
+from pydantic import Field, model_validator
 
-from api.deps import current_user, get_db, settings_dep, staff_user
+from api.deps import CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError
-from api.validators import one_of
+from api.schemas import AUTH_ERRORS, HandoffOut, ProblemDetail, ProblemOut, errors
+from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, IdPath, ShortQuery, TicketPath,
+                            one_of)
 from ledger import events as ev, handoffs, problems as pr, workflow as wf
 from ledger.access import require_enterprise
-from ledger.actors import Actor
-from ledger.db import one
 
-router = APIRouter(tags=["problems"])
+router = APIRouter(tags=["problems"], responses=AUTH_ERRORS)
 
 EVENT_TYPES = {"status": "状态变更", "reply": "答复", "note": "备注", "assign": "交办", "transfer": "按责转办",
                "extension_request": "申请延期", "extension_decision": "延期审批", "reminder": "催办",
@@ -24,19 +24,20 @@ EventType = one_of("操作类型", EVENT_TYPES)
 Status = one_of("目标状态", pr.STATUS_LABELS)
 Rating = one_of("评价", wf.RATINGS, "评价应为 满意、基本满意 或 不满意")
 Category = one_of("诉求类别", pr.CATEGORIES)
+MAX_EXTENSION_DAYS = 365
 
 
-class EventIn(BaseModel):
+class EventIn(Body):
     type: EventType = Field(description="、".join(f"{k}（{v}）" for k, v in EVENT_TYPES.items()))
     to_status: Status | None = Field(None, description="type=status 时的目标状态")
-    note: str | None = Field(None, max_length=4000)
-    reply: str | None = Field(None, max_length=4000, description="type=reply 时答复企业的内容")
-    office: str | None = Field(None, description="type=transfer 时的责任科室")
-    assignee: str | None = Field(None, description="承办人登录名（assign 必填，transfer 可选）")
-    days: int | None = Field(None, description="type=extension_request 时延期的工作日数")
+    note: str | None = Field(None, max_length=TEXT_MAX)
+    reply: str | None = Field(None, max_length=TEXT_MAX, description="type=reply 时答复企业的内容")
+    office: str | None = Field(None, max_length=NAME_MAX, description="type=transfer 时的责任科室")
+    assignee: str | None = Field(None, max_length=NAME_MAX, description="承办人登录名（assign 必填，transfer 可选）")
+    days: int | None = Field(None, ge=1, le=MAX_EXTENSION_DAYS, description="type=extension_request 时延期的工作日数")
     approve: bool | None = Field(None, description="type=extension_decision 时是否同意")
     rating: Rating | None = Field(None, description="type=rating：满意/基本满意/不满意")
-    corrects: int | None = Field(None, description="type=correction 时被更正的事件编号")
+    corrects: int | None = Field(None, ge=1, le=MAX_INT, description="type=correction 时被更正的事件编号")
 
     @model_validator(mode="after")
     def _required(self):
@@ -48,19 +49,19 @@ class EventIn(BaseModel):
         return self
 
 
-class ProblemIn(BaseModel):
+class ProblemIn(Body):
     category: Category = Field(description="、".join(pr.CATEGORIES))
     kind: Literal["consultation", "help", "complaint"] = "help"
     description: str = Field(min_length=5, max_length=pr.MAX_DESCRIPTION)
-    credit_code: str | None = None
-    claimant_name: str | None = None
-    claimant_phone: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
+    credit_code: str | None = Field(None, max_length=CODE_MAX)
+    claimant_name: str | None = Field(None, max_length=NAME_MAX)
+    claimant_phone: str | None = Field(None, max_length=CODE_MAX)
+    contact_name: str | None = Field(None, max_length=NAME_MAX)
+    contact_phone: str | None = Field(None, max_length=CODE_MAX)
     claimed_credit_code: str | None = Field(
-        None, description="反映人自报的统一社会信用代码（未核验；仅在不填 credit_code、以个人身份登记时记录，"
-                          "不归入该企业档案）")
-    channel: str = "phone"
+        None, max_length=CODE_MAX,
+        description="反映人自报的统一社会信用代码（未核验；仅在不填 credit_code、以个人身份登记时记录，不归入该企业档案）")
+    channel: str = Field("phone", max_length=NAME_MAX)
 
 
 CLAIMED_FIELDS_DOC = ("未登录反映人自报的统一社会信用代码在 claimed_credit_code（未核验，无则为 null），"
@@ -68,21 +69,22 @@ CLAIMED_FIELDS_DOC = ("未登录反映人自报的统一社会信用代码在 cl
                      "（仅供工作人员比对，不代表已核验；该诉求不归入该企业档案）。")
 
 
-@router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）", description=CLAIMED_FIELDS_DOC)
-def list_problems(status: str | None = None, overdue: bool | None = None, category: str | None = None,
-                  credit_code: str | None = None, open: bool = False, escalated: bool = False,
-                  pending_extension: bool = False, limit: int = Query(200, ge=1, le=1000),
-                  offset: int = Query(0, ge=0), actor: Actor = Depends(current_user), db=Depends(get_db),
-                  settings=Depends(settings_dep)):
+@router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）", description=CLAIMED_FIELDS_DOC,
+            response_model=list[ProblemOut])
+def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: ShortQuery = None,
+                  overdue: bool | None = None, category: ShortQuery = None, credit_code: CodeQuery = None,
+                  open: bool = False, escalated: bool = False, pending_extension: bool = False,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                  offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0):
     items = pr.list_problems(db, actor, status=status, overdue=overdue, category=category, credit_code=credit_code,
                              open_only=open, escalated=escalated, pending_extension=pending_extension, limit=limit,
                              offset=offset, settings=settings)
     return items if actor.is_staff else [pr.for_business(p) for p in items]
 
 
-@router.post("/problems", status_code=201, summary="登记诉求（工作人员代为登记，或企业自行提交）")
-def file_problem(body: ProblemIn, actor: Actor = Depends(current_user), db=Depends(get_db),
-                 settings=Depends(settings_dep)):
+@router.post("/problems", status_code=201, summary="登记诉求（工作人员代为登记，或企业自行提交）",
+             response_model=ProblemDetail, responses=errors(404))
+def file_problem(body: ProblemIn, actor: CurrentUser, db: DbDep, settings: SettingsDep):
     data = body.model_dump()
     if actor.role == "enterprise":
         data.update(credit_code=actor.ident, claimant_name=None, claimant_phone=None, claimed_credit_code=None,
@@ -93,15 +95,15 @@ def file_problem(body: ProblemIn, actor: Actor = Depends(current_user), db=Depen
     return problem if actor.is_staff else pr.for_business(problem)
 
 
-@router.get("/problems/{ticket_no}", summary="诉求详情与办理过程", description=CLAIMED_FIELDS_DOC)
-def get_problem(ticket_no: str, actor: Actor = Depends(current_user), db=Depends(get_db),
-                settings=Depends(settings_dep)):
+@router.get("/problems/{ticket_no}", summary="诉求详情与办理过程", description=CLAIMED_FIELDS_DOC,
+            response_model=ProblemDetail, responses=errors(404))
+def get_problem(ticket_no: TicketPath, actor: CurrentUser, db: DbDep, settings: SettingsDep):
     return pr.get_problem(db, actor, ticket_no, settings=settings)
 
 
-@router.post("/problems/{ticket_no}/events", summary="办理操作（状态、答复、备注、交办、转办、延期、催办、评价、更正）")
-def add_event(ticket_no: str, body: EventIn, actor: Actor = Depends(current_user), db=Depends(get_db),
-              settings=Depends(settings_dep)):
+@router.post("/problems/{ticket_no}/events", response_model=ProblemDetail, responses=errors(404, 409),
+             summary="办理操作（状态、答复、备注、交办、转办、延期、催办、评价、更正）")
+def add_event(ticket_no: TicketPath, body: EventIn, actor: CurrentUser, db: DbDep, settings: SettingsDep):
     t, kw = body.type, {"settings": settings}
     if not actor.is_staff and t != "rating":
         pr.load_visible(db, actor, ticket_no)  # not theirs → 404 before 403
@@ -126,19 +128,20 @@ def add_event(ticket_no: str, body: EventIn, actor: Actor = Depends(current_user
         wf.rate(db, actor, ticket_no, body.rating, body.note, **kw)
     elif t == "correction":
         row = pr.load_visible(db, actor, ticket_no)
-        if one(db, "SELECT 1 AS x FROM events WHERE id = ? AND problem_id = ?", [body.corrects, row["id"]]) is None:
+        if not ev.belongs_to_problem(db, body.corrects, row["id"]):
             raise ApiError(404, "EVENT_NOT_FOUND", "该诉求下没有这条记录，请核对编号。", field="corrects")
         ev.correct(db, actor, body.corrects, body.note or "")
     return pr.get_problem(db, actor, ticket_no, settings=settings)
 
 
-@router.get("/handoffs", summary="待接待的转人工请求")
-def list_handoffs(actor: Actor = Depends(staff_user), db=Depends(get_db)):
+@router.get("/handoffs", summary="待接待的转人工请求", response_model=list[HandoffOut])
+def list_handoffs(actor: StaffUser, db: DbDep):
     return handoffs.list_handoffs(db, actor)
 
 
-@router.post("/handoffs/{handoff_id}/close", summary="结束人工接待，交还智能客服")
-def close_handoff(handoff_id: int, actor: Actor = Depends(staff_user), db=Depends(get_db)):
+@router.post("/handoffs/{handoff_id}/close", summary="结束人工接待，交还智能客服", response_model=HandoffOut,
+             responses=errors(404, 409))
+def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep):
     if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
         raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求。")
     return handoffs.close_handoff(db, handoff_id, actor)

@@ -15,26 +15,27 @@ publish / edit / retire / restore through the API computes its pushes.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from api.deps import admin_user, current_user, get_db
-from huiqi.errors import Forbidden, Invalid, NotFound
+from api.deps import AdminUser, CurrentUser, DbDep
+from api.schemas import (AUTH_ERRORS, CategoriesOut, FunnelOut, OptOutChange, OptOutsOut, PushDetail, PushListOut,
+                         PushOut, SyncOut, errors)
+from api.validators import CODE_MAX, LINE_MAX, NAME_MAX, Body, CodeQuery, IdPath, ShortQuery
+from huiqi.errors import Forbidden, Invalid
 from ledger import credit_code as cc, events, pushes as ledger_pushes
-from ledger.access import enterprise_scope, require_enterprise
+from ledger.access import require_enterprise
 from ledger.actors import Actor
 from policies_kb import pushes as engine_mod
 
-router = APIRouter(prefix="/pushes", tags=["pushes"])
-funnel_router = APIRouter(prefix="/api/v1/policies", tags=["pushes"])
+router = APIRouter(prefix="/pushes", tags=["pushes"], responses=AUTH_ERRORS)
+funnel_router = APIRouter(prefix="/policies", tags=["pushes"], responses=AUTH_ERRORS)
 
-OUTSTANDING_STATUSES = ("pushed", "delivered", "viewed", "applied", "to_confirm")
 ENTERPRISE_MAY_SET = {"viewed", "applied", "redeemed", "declined", "not_eligible"}
 STAFF_MAY_SET = {"delivered", "viewed", "applied", "to_confirm", "redeemed", "declined", "not_eligible"}
-PUSH_NOT_FOUND = ("PUSH_NOT_FOUND", "未找到该政策推送记录，或该企业不在您的包抓范围内。")
 
 
 def wired_base():
@@ -46,25 +47,16 @@ def wired_base():
     return base
 
 
-class StatusIn(BaseModel):
-    status: str = Field(description="新状态：" + "、".join(f"{k}（{v}）" for k, v in ledger_pushes.STATUS_LABELS.items()))
-    reason: Optional[str] = Field(None, max_length=500, description="说明（记入企业档案）")
+class StatusIn(Body):
+    status: str = Field(max_length=NAME_MAX,
+                        description="新状态：" + "、".join(f"{k}（{v}）" for k, v in ledger_pushes.STATUS_LABELS.items()))
+    reason: Optional[str] = Field(None, max_length=LINE_MAX, description="说明（记入企业档案）")
 
 
-class OptOutIn(BaseModel):
-    category: str = Field(description="推送类别：" + "、".join((*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)))
-    credit_code: Optional[str] = Field(None, description="统一社会信用代码（企业本人登录时可省略）")
-
-
-def _visible_push(db, actor: Actor, push_id: int) -> dict:
-    try:
-        push = ledger_pushes.get_push(db, push_id)
-    except NotFound:
-        raise NotFound(*PUSH_NOT_FOUND) from None
-    cond, args = enterprise_scope(actor)
-    if db.execute(f"SELECT 1 FROM enterprises WHERE credit_code = ? AND {cond}", [push["credit_code"], *args]).fetchone() is None:
-        raise NotFound(*PUSH_NOT_FOUND)
-    return push
+class OptOutIn(Body):
+    category: str = Field(max_length=NAME_MAX,
+                          description="推送类别：" + "、".join((*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)))
+    credit_code: Optional[str] = Field(None, max_length=CODE_MAX, description="统一社会信用代码（企业本人登录时可省略）")
 
 
 def _target_code(db, actor: Actor, credit_code: str | None) -> str:
@@ -78,46 +70,29 @@ def _target_code(db, actor: Actor, credit_code: str | None) -> str:
     return code
 
 
-@router.get("/categories", summary="政策推送类别（可按类别退订）")
+@router.get("/categories", summary="政策推送类别（可按类别退订）", response_model=CategoriesOut)
 def categories() -> dict:
     return {"categories": list(engine_mod.CATEGORY_NAMES), "all": engine_mod.ALL_CATEGORIES}
 
 
-@router.get("", summary="政策推送列表（干部：包抓企业；outstanding=true 只看未办结的）")
-def list_pushes(outstanding: bool = False, credit_code: Optional[str] = None,
-                status: Optional[str] = Query(None, description="按状态筛选"),
-                measure_id: Optional[str] = None, limit: int = Query(500, ge=1, le=5000),
-                actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+@router.get("", summary="政策推送列表（干部：包抓企业；outstanding=true 只看未办结的）", response_model=PushListOut,
+            responses=errors(404))
+def list_pushes(actor: CurrentUser, db: DbDep, outstanding: bool = False, credit_code: CodeQuery = None,
+                status: Annotated[Optional[str], Query(max_length=NAME_MAX, description="按状态筛选")] = None,
+                measure_id: ShortQuery = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
     if status and status not in ledger_pushes.STATUS_LABELS:
         raise Invalid("INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(ledger_pushes.STATUS_LABELS)}。",
                       field="status")
-    cond, args = enterprise_scope(actor, "p.credit_code")
-    where, params = [cond], list(args)
+    code = None
     if credit_code:
         code = cc.normalize(credit_code)
         require_enterprise(db, actor, code)
-        where.append("p.credit_code = ?"); params.append(code)
-    if outstanding:
-        where.append(f"p.status IN ({','.join('?' * len(OUTSTANDING_STATUSES))})"); params += OUTSTANDING_STATUSES
-    if status:
-        where.append("p.status = ?"); params.append(status)
-    if measure_id:
-        where.append("p.measure_id = ?"); params.append(measure_id)
-    rows = list(db.query(
-        f"SELECT p.*, e.name AS enterprise_name FROM pushes p JOIN enterprises e USING (credit_code) "
-        f"WHERE {' AND '.join(where)} ORDER BY p.credit_code, p.created_at DESC, p.id DESC LIMIT ?", [*params, limit]))
-    per: dict[str, dict] = {}
-    for r in rows:
-        r["status_label"] = ledger_pushes.STATUS_LABELS[r["status"]]
-        e = per.setdefault(r["credit_code"], {"credit_code": r["credit_code"], "name": r["enterprise_name"],
-                                              "count": 0, "outstanding": 0})
-        e["count"] += 1
-        e["outstanding"] += r["status"] in OUTSTANDING_STATUSES
-    return {"total": len(rows), "items": rows, "enterprises": list(per.values())}
+    return ledger_pushes.list_visible(db, actor, credit_code=code, outstanding=outstanding, status=status,
+                                      measure_id=measure_id, limit=limit)
 
 
-@router.get("/opt-outs", summary="已退订的推送类别")
-def list_opt_outs(credit_code: Optional[str] = None, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+@router.get("/opt-outs", summary="已退订的推送类别", response_model=OptOutsOut, responses=errors(404))
+def list_opt_outs(actor: CurrentUser, db: DbDep, credit_code: CodeQuery = None) -> dict:
     code = _target_code(db, actor, credit_code)
     return {"credit_code": code, "categories": sorted(ledger_pushes.opted_out(db, code))}
 
@@ -133,8 +108,9 @@ def _category(value: str) -> str:
         (*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)) + "。", field="category")
 
 
-@router.post("/opt-outs", status_code=201, summary="退订某类政策推送（企业本人或其包抓干部）")
-def opt_out(body: OptOutIn, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
+@router.post("/opt-outs", status_code=201, summary="退订某类政策推送（企业本人或其包抓干部）", response_model=OptOutChange,
+             responses=errors(404))
+def opt_out(body: OptOutIn, actor: CurrentUser, db: DbDep) -> dict:
     code = _target_code(db, actor, body.credit_code)
     category = _category(body.category)
     changed = ledger_pushes.opt_out(db, code, category, actor)
@@ -142,9 +118,9 @@ def opt_out(body: OptOutIn, actor: Actor = Depends(current_user), db=Depends(get
             "categories": sorted(ledger_pushes.opted_out(db, code))}
 
 
-@router.delete("/opt-outs", summary="恢复接收某类政策推送")
-def opt_in(category: str, credit_code: Optional[str] = None, actor: Actor = Depends(current_user),
-           db=Depends(get_db)) -> dict:
+@router.delete("/opt-outs", summary="恢复接收某类政策推送", response_model=OptOutChange, responses=errors(404))
+def opt_in(category: Annotated[str, Query(max_length=NAME_MAX)], actor: CurrentUser, db: DbDep,
+           credit_code: CodeQuery = None) -> dict:
     code = _target_code(db, actor, credit_code)
     category = _category(category)
     changed = ledger_pushes.opt_in(db, code, category, actor)
@@ -152,24 +128,25 @@ def opt_in(category: str, credit_code: Optional[str] = None, actor: Actor = Depe
             "categories": sorted(ledger_pushes.opted_out(db, code))}
 
 
-@router.post("/sync", summary="重新计算全部措施的推送（管理员）")
-async def sync_all(actor: Actor = Depends(admin_user), base=Depends(wired_base)) -> dict:
+@router.post("/sync", summary="重新计算全部措施的推送（管理员）", response_model=SyncOut)
+async def sync_all(actor: AdminUser, base=Depends(wired_base)) -> dict:
     reports = await run_in_threadpool(base.push_engine.sync_all)
     return {"measures": len(reports), "created": sum(r["created"] for r in reports),
             "withdrawn": sum(r["withdrawn"] for r in reports)}
 
 
-@router.get("/{push_id}", summary="查看一条推送及其全过程记录")
-def get_push(push_id: int, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
-    push = _visible_push(db, actor, push_id)
+@router.get("/{push_id}", summary="查看一条推送及其全过程记录", response_model=PushDetail, responses=errors(404))
+def get_push(push_id: IdPath, actor: CurrentUser, db: DbDep) -> dict:
+    push = ledger_pushes.get_visible_push(db, actor, push_id)
     evs = events.for_push(db, push_id)
     push["events"] = evs if actor.is_staff else events.for_enterprise_eyes(evs)
     return push
 
 
-@router.post("/{push_id}/status", summary="登记推送的兑现进度（已查看/已申请/已兑现/放弃/不符合条件）")
-def set_status(push_id: int, body: StatusIn, actor: Actor = Depends(current_user), db=Depends(get_db)) -> dict:
-    push = _visible_push(db, actor, push_id)
+@router.post("/{push_id}/status", summary="登记推送的兑现进度（已查看/已申请/已兑现/放弃/不符合条件）",
+             response_model=PushOut, responses=errors(404, 409))
+def set_status(push_id: IdPath, body: StatusIn, actor: CurrentUser, db: DbDep) -> dict:
+    push = ledger_pushes.get_visible_push(db, actor, push_id)
     if body.status not in ledger_pushes.STATUS_LABELS:
         raise Invalid("INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(ledger_pushes.STATUS_LABELS)}。",
                       field="status")
@@ -182,8 +159,10 @@ def set_status(push_id: int, body: StatusIn, actor: Actor = Depends(current_user
     return ledger_pushes.set_push_status(db, push["id"], body.status, actor=actor, reason=body.reason)
 
 
-@funnel_router.get("/{measure_id}/funnel", summary="政策兑现漏斗：推送、送达、查看、申请、兑现（管理员）")
-def funnel(measure_id: str, actor: Actor = Depends(admin_user), db=Depends(get_db), base=Depends(wired_base)) -> dict:
+@funnel_router.get("/{measure_id}/funnel", summary="政策兑现漏斗：推送、送达、查看、申请、兑现（管理员）",
+                   response_model=FunnelOut, responses=errors(404))
+def funnel(measure_id: Annotated[str, Path(max_length=NAME_MAX)], actor: AdminUser, db: DbDep,
+           base=Depends(wired_base)) -> dict:
     measure = base.get(measure_id)  # 404 MEASURE_NOT_FOUND when unknown
     out = engine_mod.redemption_funnel(db, measure_id)
     out.update({"title": measure["title"], "category": engine_mod.category_of(measure),
@@ -192,10 +171,8 @@ def funnel(measure_id: str, actor: Actor = Depends(admin_user), db=Depends(get_d
     return out
 
 
-def install(app: FastAPI, prefix: str) -> None:
-    """Routes, and the push engine on the policies router's base (every change through the API)."""
+def install(app: FastAPI) -> None:
+    """The push engine on the policies router's base, so every change through the API computes its pushes."""
     from api.routers.policies import get_base
 
-    app.include_router(router, prefix=prefix)
-    app.include_router(funnel_router)
     app.dependency_overrides.setdefault(get_base, wired_base)
