@@ -13,7 +13,7 @@ from huiqi import tokens
 from huiqi.errors import NotFound
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
-from ledger import chat_sessions, db as ledger_db
+from ledger import auth_sessions, chat_sessions, db as ledger_db
 from ledger.actors import Actor
 from ledger.enterprises import get_enterprise
 
@@ -86,10 +86,14 @@ def identify(tracker: Tracker, db=None) -> Identity | None:
     try:
         if db is None:
             with ledger() as conn:
+                live = auth_sessions.token_is_live(conn, claims)
                 row = get_enterprise(conn, code)
         else:
+            live = auth_sessions.token_is_live(db, claims)
             row = get_enterprise(db, code)
     except NotFound:
+        return None
+    if not live:  # logged out (or password reset): the conversation no longer acts as the business
         return None
     if not row.get("active", True):
         return None

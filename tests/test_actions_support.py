@@ -13,9 +13,8 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from huiqi import tokens
 from huiqi.settings import Settings, get_settings
-from ledger import credit_code as cc, enterprises, pairings, staff
+from ledger import auth_sessions, credit_code as cc, enterprises, pairings, staff
 from ledger.actors import SYSTEM
 from ledger.db import connect
 
@@ -65,8 +64,9 @@ def build_world(tmp_path: Path, monkeypatch, with_policies: Path | None = None) 
                        phone="0931-8123456")
     staff.create_staff(db, SYSTEM, login="admin1", name="赵敏", role="admin", office="政策法规科", password="pw-123456")
     pairings.pair(db, SYSTEM, code, "lina")
+    token = auth_sessions.issue_token(db, code, "enterprise", s)
     db.conn.close()
-    return World(tmp_path, code, repair, tokens.issue(code, "enterprise", s), s)
+    return World(tmp_path, code, repair, token, s)
 
 
 @pytest.fixture

@@ -112,7 +112,9 @@ def test_business_asks_a_policy_and_files_a_complaint_on_the_page(launch, settin
     listed = bot_bubble(page, "怎么享受").inner_text()
     titles = re.findall(r"^\d+\. (.+)$", listed, flags=re.M)
     assert titles, f"no numbered measures in {listed!r}"
-    matched = api.post("/api/v1/policies/match", json={"credit_code": code, "needs": question, "top_k": 20})
+    own = api.post("/api/v1/auth/enterprise-token", data={"credit_code": code, "password": password}).json()
+    matched = api.post("/api/v1/policies/match", json={"credit_code": code, "needs": question, "top_k": 20},
+                       headers={"Authorization": f"Bearer {own['access_token']}"})
     assert matched.status_code == 200, matched.text
     assert set(titles) <= {m["title"] for m in matched.json()["results"]}
 
