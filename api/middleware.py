@@ -13,10 +13,6 @@ UPLOAD_PATHS = ("/api/v1/policies/import",)  # path prefixes that take uploads
 TOO_LARGE = {"code": "BODY_TOO_LARGE", "message": "提交的内容过大（普通请求不超过 1 MB，上传文件不超过 20 MB），请精简或拆分后重试。"}
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _refuse(send: Send) -> None:
     body = json.dumps(TOO_LARGE, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": 413,
@@ -51,28 +47,31 @@ class BodySizeLimit:
                     await _refuse(send)
                     return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    if not started:
+                        await _refuse(send)
+                    refused = True
+                    return {"type": "http.disconnect"}  # the app stops reading; whatever it answers is dropped
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _refuse(send)
+        await self.app(scope, counting_receive, guarded_send)
 
 
 def content_security_policy(connect_sources: list[str]) -> str:

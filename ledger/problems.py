@@ -242,10 +242,14 @@ def for_business(problem: dict) -> dict:
 
 
 def find_for_claimant(db: sqlite_utils.Database, ticket_no: str, phone: str, **kw) -> dict:
-    """A problem looked up by ticket number plus the phone given when filing (for the chat bot)."""
+    """A problem looked up without a log-in, by ticket number plus the phone given when filing (chat bot).
+
+    Only problems filed without a log-in (no ``credit_code``) are found this way: a company's problem
+    is read by the company logged in, or by staff. Ticket numbers are sequential per day and a
+    company's contact phone is no secret, so ticket + phone must not open a company's records."""
     phone = normalize_phone(phone)
-    row = one(db, "SELECT * FROM problems WHERE ticket_no = ? AND (claimant_phone = ? OR contact_phone = ?)",
-              [(ticket_no or "").strip().upper(), phone, phone])
+    row = one(db, "SELECT * FROM problems WHERE ticket_no = ? AND credit_code IS NULL AND claimant_phone = ?",
+              [(ticket_no or "").strip().upper(), phone])
     if row is None:
-        raise NotFound("PROBLEM_NOT_FOUND", "没有找到与该编号和电话对应的诉求，请核对后再试。")
+        raise NotFound("PROBLEM_NOT_FOUND", "没有找到与该编号和电话对应的诉求，请核对后再试；以企业名义反映的诉求，请企业登录后查询。")
     return describe(db, row, **kw)

@@ -1,4 +1,9 @@
-"""The dossier as a Chinese .xlsx workbook for archive and inspection (一企一档，以备督导检查)."""
+"""The dossier as a Chinese .xlsx workbook for archive and inspection (一企一档，以备督导检查).
+
+Every text cell goes through ``safe_cell``: text that a spreadsheet would run as a formula (leading
+``= + - @``, tab or carriage return) is written with a leading apostrophe, as plain text. Any other
+export of user-written text (CSV included) must use it too.
+"""
 from __future__ import annotations
 
 import io
@@ -11,6 +16,16 @@ from ledger.actors import ROLE_LABELS
 from ledger.events import EVENT_LABELS
 from ledger.problems import CHANNELS
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A cell value that cannot execute: text starting like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 SHEETS = ("企业概况", "包抓联记录", "诉求记录", "办理过程", "走访记录", "政策推送")
 CLAIMED_SHEET = "自报诉求（未核验）"  # staff copies only: see ledger.dossier.claimed_problems
 
@@ -22,7 +37,7 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], first:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append(["" if v is None else v for v in r])
+        ws.append(["" if v is None else safe_cell(v) for v in r])
     for i, _ in enumerate(header, start=1):
         letter = ws.cell(row=1, column=i).column_letter
         width = max([len(str(c.value or "")) for c in ws[letter]] + [6])
