@@ -8,6 +8,7 @@ from api.routers import chat
 from api.routers import policies
 from api.routers import auth, enterprises, pairings, problems, staff, stats
 from api.routers import pushes
+from api.routers import console, workbench
 from huiqi.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -32,6 +33,8 @@ def create_app() -> FastAPI:
     for ledger_router in (auth, enterprises, problems, staff, pairings, stats):
         app.include_router(ledger_router.router, prefix=API_PREFIX)
     pushes.install(app, API_PREFIX)
+    app.include_router(workbench.router, prefix=API_PREFIX)
+    console.install(app)
 
     return app
 

@@ -94,3 +94,16 @@ def list_handoffs(db: sqlite_utils.Database, actor: Actor, status: str = "open")
     rows = db.query(f"SELECT h.id FROM handoffs h WHERE h.status = ? AND ({cond} OR {extra}) ORDER BY h.id",
                     [status, *args, *extra_args])
     return [get_handoff(db, r["id"]) for r in rows]
+
+
+def queue(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
+    """The open hand-offs for the console: each with the enterprise's name and the phone to call back
+    (the claimant's, else the enterprise's contact phone)."""
+    items = list_handoffs(db, actor)
+    for h in items:
+        e = one(db, "SELECT name, contact_name, contact_phone FROM enterprises WHERE credit_code = ?",
+                [h["credit_code"]]) if h["credit_code"] else None
+        h["enterprise_name"] = e["name"] if e else None
+        h["call_back_phone"] = h["claimant_phone"] or (e["contact_phone"] if e else None)
+        h["call_back_name"] = h["claimant_name"] or (e["contact_name"] if e else None)
+    return items
