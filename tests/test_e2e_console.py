@@ -12,6 +12,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from pathlib import Path
+
 from huiqi.text import normalize
 from test_e2e_browser import (TICKET, bot_bubble, business, launch, log_in as chat_log_in, open_chat,  # noqa: F401
                               send, shots_dir)
@@ -23,6 +25,7 @@ PHONE = {"width": 390, "height": 844}
 PASSWORDS = {"cadre": "Cadre@2026", "leader": "Leader@2026", "admin": "Admin@2026"}
 CADRE = "zhangwei"        # 张伟, 运输服务科, paired with the chat test's business (兰州顺达货运)
 LEADER = "wangjianguo"    # 王建国, leader of 运输服务科
+REAL_DOCS = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "real_docs"  # ../shared next to the repo
 
 
 def token(api, login: str, role: str) -> dict:
@@ -274,3 +277,67 @@ def test_a_leader_approves_an_extension_and_the_dashboard_equals_the_stats(launc
     expect(phone.locator("[data-stat='total']")).to_have_text(str(stats["total"]))
     no_sideways_scroll(phone, PHONE)
     phone.screenshot(path=str(shots_dir / "console-dashboard-390x844.png"), full_page=True)
+
+
+REAL_DOC = "rudong-2019-light-truck-permit-cancellation-notice.txt"  # a county notice, not among the seeds
+REAL_QUESTION = "我们公司名下全是4.5吨以下的车，经营许可证会不会也被取消"  # ../shared/eval/real_docs/questions.json
+
+
+def test_an_admin_imports_a_real_document_through_the_preview_and_the_hit_test_and_chat_find_it(
+        launch, settings, api, shots_dir):
+    doc = REAL_DOCS / REAL_DOC
+    assert doc.exists(), f"{doc} is missing (../shared/eval/real_docs)"
+    admin = token(api, "admin", "admin")
+    before = {m["id"] for m in api.get("/api/v1/policies", params={"limit": 1000}, headers=admin).json()["items"]}
+
+    page = launch(DESKTOP)
+    console_log_in(page, settings, "admin", "admin", "#/policies/import")
+    expect(page.get_by_role("heading", name="导入政策文件")).to_be_visible()
+    page.get_by_label("政策文件").set_input_files(str(doc))
+    page.get_by_role("button", name="预览将导入的条目").click()
+    confirm = page.get_by_role("button", name="确认导入并发布")
+    expect(confirm).to_be_visible()
+    preview = api.post("/api/v1/policies/import/preview", headers=admin,
+                       files={"file": (doc.name, doc.read_bytes(), "text/plain")})
+    if preview.status_code == 200:  # the preview lists what will be created, before anything is written
+        expect(page.locator("tr.preview-item")).to_have_count(len(preview.json()["items"]))
+        assert {m["id"] for m in api.get("/api/v1/policies", params={"limit": 1000}, headers=admin).json()["items"]} == before
+    page.screenshot(path=str(shots_dir / "console-policy-import-1366x768.png"), full_page=True)
+    confirm.click()
+    expect(page.get_by_role("heading", name="已导入并发布")).to_be_visible(timeout=60_000)
+
+    after = api.get("/api/v1/policies", params={"limit": 1000}, headers=admin).json()["items"]
+    new = {m["id"]: m for m in after if m["id"] not in before}
+    assert new, "the import created no measure"
+    expect(page.get_by_text(re.compile(f"新增 {len(new)}"))).to_be_visible()
+
+    page.get_by_role("link", name="做命中测试").click()
+    page.get_by_label("问题").fill(REAL_QUESTION)
+    page.get_by_role("button", name="测试").click()
+    first = page.locator("tr.hit").first
+    expect(first).to_be_visible(timeout=30_000)
+    titles = page.locator("tr.hit td:nth-child(2) a").all_inner_texts()
+    assert any(m["title"] in titles[:3] for m in new.values()), (titles, [m["title"] for m in new.values()])
+    page.screenshot(path=str(shots_dir / "console-hit-test-1366x768.png"), full_page=True)
+
+    # The business chat answers the same question with the new measure.
+    chat = launch(DESKTOP)
+    open_chat(chat, settings)
+    send(chat, REAL_QUESTION)
+    answer = bot_bubble(chat, re.compile("|".join(re.escape(m["title"][:12]) for m in new.values())))
+    assert answer.is_visible()
+
+    # The measure page: edit makes a version, the diff shows both sides, rollback restores the text.
+    measure = next(iter(new.values()))
+    page.goto(f"{settings.api_url}/console/#/policies/{measure['id']}")
+    expect(page.get_by_role("heading", name=measure["title"])).to_be_visible()
+    page.get_by_label("咨询电话/窗口").fill("0835-12328")
+    page.get_by_label("修改原因").fill("补充咨询电话")
+    page.get_by_role("button", name="保存为新版本").click()
+    expect(page.get_by_text(f"v{measure['version'] + 1}（当前）")).to_be_visible()
+    expect(page.locator(".diff pre.changed").first).to_be_visible()
+    assert api.get(f"/api/v1/policies/{measure['id']}", headers=admin).json()["contact"] == "0835-12328"
+    page.screenshot(path=str(shots_dir / "console-policy-1366x768.png"), full_page=True)
+    page.get_by_role("button", name=f"回滚到 v{measure['version']}").click()
+    expect(page.get_by_text(f"v{measure['version'] + 2}（当前）")).to_be_visible()
+    assert api.get(f"/api/v1/policies/{measure['id']}", headers=admin).json()["contact"] == measure["contact"]
