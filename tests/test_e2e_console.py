@@ -341,3 +341,68 @@ def test_an_admin_imports_a_real_document_through_the_preview_and_the_hit_test_a
     page.get_by_role("button", name=f"回滚到 v{measure['version']}").click()
     expect(page.get_by_text(f"v{measure['version'] + 2}（当前）")).to_be_visible()
     assert api.get(f"/api/v1/policies/{measure['id']}", headers=admin).json()["contact"] == measure["contact"]
+
+
+def test_an_admin_bulk_imports_enterprises_with_a_row_report_then_pairs_them(launch, settings, api, shots_dir,
+                                                                           tmp_path):
+    import random
+
+    from ledger.credit_code import generate
+
+    rng = random.Random(uuid.uuid4().int)
+    big, small = generate(rng=rng), generate(rng=rng)
+    tag = uuid.uuid4().hex[:4]
+    header = "统一社会信用代码,企业名称,行业,规模,所在地区,联系电话\n"
+    bad = tmp_path / "enterprises-bad.csv"
+    bad.write_text(header + f"{big},陇原大件物流集团{tag},道路货运,大,甘肃省/兰州市,13909310001\n"
+                            f"{small},兰州小快运{tag},道路货运,小型,甘肃省/兰州市,\n", encoding="utf-8")
+    good = tmp_path / "enterprises.csv"
+    good.write_text(header + f"{big},陇原大件物流集团{tag},道路货运,大,甘肃省/兰州市,13909310001\n"
+                             f"{small},兰州小快运{tag},道路货运,小,甘肃省/兰州市,\n", encoding="utf-8")
+    admin = token(api, "admin", "admin")
+
+    for viewport, suffix in ((PHONE, "390x844"), (DESKTOP, "1366x768")):
+        page = launch(viewport)
+        console_log_in(page, settings, "admin", "admin", "#/admin/enterprises/import")
+        expect(page.get_by_role("heading", name="批量导入企业")).to_be_visible()
+        page.get_by_label("企业名单文件").set_input_files(str(bad))
+        page.get_by_role("button", name="导入", exact=True).click()
+        report = page.locator("tr.report-error")
+        expect(report).to_have_count(1)
+        expect(report).to_contain_text("第3行")
+        no_sideways_scroll(page, viewport)
+        page.screenshot(path=str(shots_dir / f"console-enterprise-import-{suffix}.png"), full_page=True)
+    assert api.get(f"/api/v1/enterprises/{big}", headers=admin).status_code == 404  # nothing half-written
+
+    page.get_by_label("企业名单文件").set_input_files(str(good))
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.get_by_role("heading", name="已导入 2 家企业")).to_be_visible()
+
+    page.get_by_role("link", name="包抓联配对").first.click()
+    expect(page.get_by_role("heading", name="包抓联配对")).to_be_visible()
+    # The tier rule: a large enterprise is offered leaders only, a small one cadres only.
+    big_choice = page.get_by_label(f"陇原大件物流集团{tag}的包抓干部")
+    offered = [o for o in big_choice.locator("option").all_inner_texts() if o != "请选择"]
+    assert offered and all("领导干部" in o for o in offered)
+    small_choice = page.get_by_label(f"兰州小快运{tag}的包抓干部")
+    assert all("领导干部" not in o for o in small_choice.locator("option").all_inner_texts())
+    big_choice.select_option("wangjianguo")
+    page.locator("tr").filter(has=big_choice).get_by_role("button", name="配对").click()
+    expect(page.get_by_label(f"陇原大件物流集团{tag}的包抓干部")).to_have_count(0)
+    page.screenshot(path=str(shots_dir / "console-pairings-1366x768.png"), full_page=True)
+    history = api.get(f"/api/v1/pairings/{big}", headers=admin).json()
+    assert history[-1]["login"] == "wangjianguo" and history[-1]["ended_at"] is None
+
+    # Staff accounts: a new cadre can log in to the console.
+    login = f"cadre{tag}"
+    page.get_by_role("link", name="人员").first.click()
+    create = page.locator("details.card").filter(has_text="新增工作人员")
+    create.get_by_text("新增工作人员").click()
+    create.get_by_label("登录名").fill(login)
+    create.get_by_label("姓名").fill("测试干部")
+    create.get_by_label("角色").select_option("cadre")
+    create.get_by_label("科室").fill("运输服务科")
+    create.get_by_label("初始密码").fill("Newcadre@2026")
+    create.get_by_role("button", name="新增人员").click()
+    expect(page.get_by_role("cell", name=login)).to_be_visible()
+    assert api.post("/api/v1/auth/token", data={"username": login, "password": "Newcadre@2026"}).status_code == 200

@@ -20,6 +20,7 @@ from api.routers.pushes import STAFF_MAY_SET
 from ledger import enterprises as ent, visits
 from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
 from ledger.offices import category_offices
+from ledger.pairings import tier_problem
 from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
 from ledger import pushes as ledger_pushes
 from ledger.pushes import STATUS_LABELS as PUSH_STATUS_LABELS
@@ -41,7 +42,8 @@ def vocabulary(actor: Actor = Depends(staff_user), settings=Depends(settings_dep
             "push_next": {cur: [new for new in ("applied", "redeemed", "declined", "not_eligible")
                                 if new in STAFF_MAY_SET and ledger_pushes.push_refusal(cur, new) is None]
                           for cur in PUSH_STATUS_LABELS},
-            "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES}, "import_columns": list(enterprise_import.COLUMNS),
+            "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
+            "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
             "import_required": list(enterprise_import.REQUIRED)}
 
 

@@ -2,6 +2,7 @@
 import { api } from "../api.js";
 import { field, fmtTime, h, select, table } from "../dom.js";
 import { empty, onSubmit, pageHeader, slaBadge, toast } from "./common.js";
+import { enterpriseAdmin } from "./admin.js";
 
 
 async function download(code) {
@@ -55,6 +56,7 @@ export async function detail(ctx) {
     ["经济类型", e.ownership || "—"], ["标签", (e.tags || []).join("、") || "—"], ["联系人", [e.contact_name, e.contact_phone].filter(Boolean).join(" ") || "—"],
     ["地址", e.address || "—"], ["包抓干部", doc.official ? `${doc.official.name}（${doc.official.office}）` : "未配对"]];
   const problems = doc.problems.slice().reverse();
+  const adminPart = ctx.session.role === "admin" ? await enterpriseAdmin(doc, ctx.vocab) : null;
   return h("article", {},
     pageHeader(e.name, h("button", { type: "button", text: "下载一企一档（Excel）", on: { click: () => download(code).catch((err) => toast(err.message)) } })),
     h("div", { class: "grid-2" },
@@ -70,5 +72,6 @@ export async function detail(ctx) {
         h("td", { "data-label": "类别", text: p.category }), h("td", { "data-label": "状态", text: p.status_label }),
         h("td", { "data-label": "时限" }, slaBadge(p)), h("td", { "data-label": "问题描述", class: "desc", text: p.description })))) : empty("没有诉求记录。")),
     h("section", { class: "card", "aria-labelledby": "u-h" }, h("h2", { id: "u-h", text: `政策推送与兑现（${doc.pushes.length}）` }),
-      doc.pushes.length ? table(["政策措施", "推送时间", "兑现进度", "登记进度"], doc.pushes.map((p) => pushRow(p, ctx.vocab))) : empty("尚无推送。")));
+      doc.pushes.length ? table(["政策措施", "推送时间", "兑现进度", "登记进度"], doc.pushes.map((p) => pushRow(p, ctx.vocab))) : empty("尚无推送。")),
+    adminPart);
 }
