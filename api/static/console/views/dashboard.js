@@ -23,6 +23,7 @@ function loadECharts() {
 
 const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
 const num = (x) => (x === null || x === undefined ? "—" : String(x));
+// Tooltips drawn on the canvas (richText), not as HTML: no inline style attributes, so a strict CSP holds.
 const COLORS = ["#1f5fa8", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f", "#c62828", "#455a64"];
 
 function tile(label, value, key, note) {
@@ -42,7 +43,7 @@ function bar(el, labels, values, horizontal = false) {
   const cat = { type: "category", data: labels, axisLabel: { interval: 0, width: 90, overflow: "truncate" } };
   const val = { type: "value", minInterval: 1 };
   chart.setOption({ color: COLORS, grid: { left: horizontal ? 110 : 40, right: 16, top: 16, bottom: 40 },
-    tooltip: { trigger: "axis" }, xAxis: horizontal ? val : cat, yAxis: horizontal ? cat : val,
+    tooltip: { trigger: "axis", renderMode: "richText" }, xAxis: horizontal ? val : cat, yAxis: horizontal ? cat : val,
     series: [{ type: "bar", data: values, label: { show: true, position: horizontal ? "right" : "top" } }] });
   return chart;
 }
@@ -87,21 +88,21 @@ export async function view() {
     const ec = window.echarts;
     const byId = (id) => page.querySelector(`#${id}`);
     const tl = ec.init(byId("chart-timeline"));
-    tl.setOption({ color: COLORS, tooltip: { trigger: "axis" }, legend: { bottom: 0 }, grid: { left: 40, right: 16, top: 16, bottom: 60 },
+    tl.setOption({ color: COLORS, tooltip: { trigger: "axis", renderMode: "richText" }, legend: { bottom: 0 }, grid: { left: 40, right: 16, top: 16, bottom: 60 },
       xAxis: { type: "category", data: t.weeks }, yAxis: { type: "value", minInterval: 1 },
       series: Object.keys(t.labels).map((k) => ({ name: t.labels[k], type: "bar", stack: "all", data: t.series[k] })) });
     charts.push(tl);
     charts.push(bar(byId("chart-status"), Object.keys(s.by_status).map((k) => t.labels[k]), Object.values(s.by_status)));
     charts.push(bar(byId("chart-category"), cats.map((x) => x[0]), cats.map((x) => x[1]), true));
     charts.push(bar(byId("chart-office"), offices.map((x) => x[0]), offices.map((x) => x[1]), true));
-    const pie = (el, data) => { const ch = ec.init(el); ch.setOption({ color: COLORS, tooltip: {}, legend: { bottom: 0 },
+    const pie = (el, data) => { const ch = ec.init(el); ch.setOption({ color: COLORS, tooltip: { renderMode: "richText" }, legend: { bottom: 0 },
       series: [{ type: "pie", radius: ["35%", "65%"], data, label: { formatter: "{b}: {c}" } }] }); return ch; };
     charts.push(pie(byId("chart-rating"), ratings.map(([name, value]) => ({ name, value }))));
     charts.push(pie(byId("chart-coverage"), [{ name: "已配对", value: c.paired }, { name: "未配对", value: c.unpaired }]));
     if (d.funnels.length) {
       const top = d.funnels.slice(0, 8);
       const fc = ec.init(byId("chart-funnel"));
-      fc.setOption({ color: COLORS, tooltip: { trigger: "axis" }, legend: { bottom: 0 }, grid: { left: 160, right: 16, top: 16, bottom: 60 },
+      fc.setOption({ color: COLORS, tooltip: { trigger: "axis", renderMode: "richText" }, legend: { bottom: 0 }, grid: { left: 160, right: 16, top: 16, bottom: 60 },
         yAxis: { type: "category", data: top.map((f) => f.title), axisLabel: { width: 150, overflow: "truncate" } },
         xAxis: { type: "value", minInterval: 1 },
         series: stageKeys.map((k) => ({ name: d.stage_labels[k], type: "bar", data: top.map((f) => f.stages[k]) })) });
