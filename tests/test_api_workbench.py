@@ -243,3 +243,20 @@ def test_the_dashboard_is_for_leaders_and_its_numbers_are_the_stats(client, who)
     for status, n in d["stats"]["by_status"].items():
         assert sum(t["series"][status]) == n
     assert all(w == date.fromisoformat(w).isoformat() and date.fromisoformat(w).weekday() == 0 for w in t["weeks"])
+
+
+def test_a_leader_takes_an_anonymous_hand_off_of_the_office(client, who):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-console-2", transcript="访客：我要人工",
+                                      claimant_name="李先生", claimant_phone="13909317777")
+    leader_of_office = next(h for h in client.get(f"{P}/workbench/handoffs", headers=who["admin"]).json()
+                            if h["id"] == opened["id"])
+    assert leader_of_office["call_back_phone"] == "13909317777" and leader_of_office["official"] is None
+    assert client.post(f"{P}/workbench/handoffs/{opened['id']}/take", headers=who["cadre"]).status_code == 404
+    r = client.post(f"{P}/workbench/handoffs/{opened['id']}/take", headers=who["admin"])
+    assert r.status_code == 200 and r.json()["official"]["login"] == "admin"
+    ev = db.execute("SELECT actor, note FROM events WHERE type = 'handoff' ORDER BY id DESC LIMIT 1").fetchone()
+    assert ev[0] == "admin" and "接待" in ev[1]
+    handoffs.close_handoff(db, opened["id"])
+    assert client.post(f"{P}/workbench/handoffs/{opened['id']}/take", headers=who["admin"]).status_code == 404
+    db.close()

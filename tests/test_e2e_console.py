@@ -441,3 +441,34 @@ def test_every_screen_works_under_a_strict_content_security_policy(launch, setti
     page.goto(f"{settings.api_url}/console/#/problems/{ticket}")
     expect(page.get_by_role("heading", name=f"诉求 {ticket}")).to_be_visible()
     assert page.evaluate("window.__violations") == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
+def test_each_main_screen_fits_the_screen_and_is_photographed(launch, settings, api, shots_dir, viewport):
+    code, _, name = business()
+    cadre = token(api, CADRE, "cadre")
+    ticket = api.get("/api/v1/problems", params={"open": "true"}, headers=cadre).json()[0]["ticket_no"]
+    measure = api.get("/api/v1/policies", params={"limit": 1}, headers=token(api, "admin", "admin")).json()["items"][0]
+    tours = {
+        (CADRE, "cadre"): {"queue": ("#/problems", "我的诉求"), "problem": (f"#/problems/{ticket}", f"诉求 {ticket}"),
+                           "enterprises": ("#/enterprises", "我的企业"), "enterprise": (f"#/enterprises/{code}", name),
+                           "handoffs": ("#/handoffs", "转人工")},
+        (LEADER, "leader"): {"extensions": ("#/extensions", "延期审批"), "escalations": ("#/escalations", "督办（超期升级）"),
+                             "dashboard": ("#/dashboard", "驾驶舱")},
+        ("admin", "admin"): {"policies": ("#/policies", "政策库"), "policy": (f"#/policies/{measure['id']}", measure["title"]),
+                             "policy-import": ("#/policies/import", "导入政策文件"), "hit-test": ("#/policies/hit-test", "命中测试"),
+                             "admin-enterprises": ("#/admin/enterprises", "企业"), "staff": ("#/admin/staff", "人员"),
+                             "pairings": ("#/admin/pairings", "包抓联配对"),
+                             "enterprise-import": ("#/admin/enterprises/import", "批量导入企业")},
+    }
+    size = f"{viewport['width']}x{viewport['height']}"
+    for (login, role), screens in tours.items():
+        page = launch(viewport)
+        console_log_in(page, settings, login, role)
+        for shot, (path, heading) in screens.items():
+            page.goto(f"{settings.api_url}/console/{path}")
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_focused()  # for screen readers
+            page.wait_for_load_state("networkidle")
+            no_sideways_scroll(page, viewport)
+            page.screenshot(path=str(shots_dir / f"console-{shot}-{size}.png"), full_page=True)

@@ -91,6 +91,17 @@ def handoff_queue(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> lis
     return handoffs.queue(db, actor)
 
 
+def _my_handoff(db, actor: Actor, handoff_id: int) -> None:
+    if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
+        raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求，可能已被他人结束。")
+
+
+@router.post("/handoffs/{handoff_id}/take", summary="接待这条转人工请求（由我回电）")
+def take_handoff(handoff_id: int, actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+    _my_handoff(db, actor, handoff_id)
+    return handoffs.take_handoff(db, handoff_id, actor)
+
+
 class CloseIn(BaseModel):
     outcome: Literal["called_back", "closed"] = Field("closed", description="called_back：已回电处理；closed：直接结束")
     note: str | None = Field(None, max_length=1000)
@@ -103,8 +114,7 @@ CLOSE_NOTES = {"called_back": "已电话回复企业，人工服务结束", "clo
 def close_handoff(handoff_id: int, body: CloseIn | None = None, actor: Actor = Depends(staff_user), db=Depends(get_db),
                   settings=Depends(settings_dep)) -> dict:
     body = body or CloseIn()
-    if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
-        raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求，可能已被他人结束。")
+    _my_handoff(db, actor, handoff_id)
     note = CLOSE_NOTES[body.outcome] + (f"：{body.note.strip()}" if body.note and body.note.strip() else "")
     closed = handoffs.close_handoff(db, handoff_id, actor, note=note)
     closed["handed_back"] = trigger_intent(closed["conversation_id"], HANDBACK_INTENT, settings=settings)

@@ -16,6 +16,15 @@ function card(item, ctx) {
     ctx.refreshCounts();
     window.dispatchEvent(new HashChangeEvent("hashchange"));
   });
+  const mine = item.official && item.official.login === ctx.session.login;
+  const take = mine ? null : h("button", { type: "button", text: "我来接待", on: { click: async (e) => {
+    e.target.disabled = true;
+    try {
+      await api(`/workbench/handoffs/${item.id}/take`, { method: "POST" });
+      toast("已由您接待，请尽快回电。");
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    } catch (err) { toast(err.message); e.target.disabled = false; }
+  } } });
   const who = item.enterprise_name || `${item.claimant_name || "未登录访客"}（个人）`;
   return h("article", { class: "card handoff", "aria-labelledby": `handoff-${item.id}` },
     h("h2", { id: `handoff-${item.id}`, text: who }),
@@ -24,7 +33,7 @@ function card(item, ctx) {
       h("dt", { text: "回电号码" }), h("dd", {}, item.call_back_phone
         ? h("a", { href: `tel:${item.call_back_phone}`, text: `${item.call_back_phone}${item.call_back_name ? "（" + item.call_back_name + "）" : ""}` })
         : "未留电话"),
-      h("dt", { text: "接待人" }), h("dd", { text: item.official ? `${item.official.name}（${item.official.office}）` : item.office }),
+      h("dt", { text: "接待人" }), h("dd", {}, item.official ? `${item.official.name}（${item.official.office}）` : `${item.office}（未指定）`, " ", take),
       h("dt", { text: "会话编号" }), h("dd", { class: "mono", text: item.conversation_id })),
     h("h3", { text: "对话记录" }),
     h("pre", { class: "transcript", tabindex: "0", "aria-label": "对话记录", text: item.transcript || "（无）" }),
