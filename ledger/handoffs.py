@@ -94,3 +94,30 @@ def list_handoffs(db: sqlite_utils.Database, actor: Actor, status: str = "open")
     rows = db.query(f"SELECT h.id FROM handoffs h WHERE h.status = ? AND ({cond} OR {extra}) ORDER BY h.id",
                     [status, *args, *extra_args])
     return [get_handoff(db, r["id"]) for r in rows]
+
+
+def queue(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
+    """The open hand-offs for the console: each with the enterprise's name and the phone to call back
+    (the claimant's, else the enterprise's contact phone)."""
+    items = list_handoffs(db, actor)
+    for h in items:
+        e = one(db, "SELECT name, contact_name, contact_phone FROM enterprises WHERE credit_code = ?",
+                [h["credit_code"]]) if h["credit_code"] else None
+        h["enterprise_name"] = e["name"] if e else None
+        h["call_back_phone"] = h["claimant_phone"] or (e["contact_phone"] if e else None)
+        h["call_back_name"] = h["claimant_name"] or (e["contact_name"] if e else None)
+    return items
+
+
+def take_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor) -> dict:
+    """A staff member takes the open hand-off (becomes the one who calls back); on record."""
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        row = get_handoff(db, handoff_id)
+        if row["status"] != "open":
+            raise Conflict("HANDOFF_CLOSED", "该人工服务已结束。")
+        db.execute("UPDATE handoffs SET staff_id = ? WHERE id = ?", [actor.staff_id, handoff_id])
+        events.record(db, actor, "handoff", credit_code=row["credit_code"],
+                      from_value=row["official"]["login"] if row["official"] else row["office"], to_value=actor.ident,
+                      note=f"由{actor.name}接待", at=stamp)
+    return get_handoff(db, handoff_id)

@@ -269,3 +269,33 @@ def history_consistent(db, problem_id: int) -> bool:
     row = load(db, problem_id)
     state = events.replay(events.for_problem(db, problem_id))
     return all(row[k] == v for k, v in state.items())
+
+
+ACTION_LABELS = {"start": "开始办理", "reply": "答复企业", "close": "办结", "reopen": "重新打开", "assign": "交办",
+                 "transfer": "按责转办", "extension_request": "申请延期", "extension_decision": "审批延期",
+                 "reminder": "催办", "rating": "登记回访评价", "note": "添加备注", "correction": "更正记录"}
+
+
+def allowed_actions(db: sqlite_utils.Database, actor: Actor, ticket_no: str) -> list[str]:
+    """The actions (keys of ``ACTION_LABELS``) the actor may take on the problem in its current state,
+    by the same rules the actions themselves enforce; a console offers only these."""
+    row = load_visible(db, actor, ticket_no)
+    if not actor.is_staff:
+        return []
+    status, is_open = row["status"], row["status"] in OPEN_STATUSES
+    pending = one(db, "SELECT 1 AS x FROM extensions WHERE problem_id = ? AND status = 'pending'", [row["id"]])
+    checks = {
+        "start": (status, "in_progress") in TRANSITIONS and row["assignee_id"] is not None,
+        "reply": (status, "replied") in TRANSITIONS,
+        "close": (status, "closed") in TRANSITIONS,
+        "reopen": (status, "reopened") in TRANSITIONS,
+        "assign": is_open and _can_lead(db, actor, row, responsible_office_too=True),
+        "transfer": is_open,
+        "extension_request": is_open and pending is None,
+        "extension_decision": pending is not None and _can_lead(db, actor, row),
+        "reminder": is_open and actor.role in ("leader", "admin"),
+        "rating": status in RATABLE,
+        "note": True,
+        "correction": True,
+    }
+    return [key for key in ACTION_LABELS if checks[key]]

@@ -5,10 +5,10 @@ policies router whose paths are absolute).
 """
 from __future__ import annotations
 
-from api.routers import auth, chat, enterprises, pairings, policies, problems, pushes, staff, stats
+from api.routers import auth, chat, console, enterprises, pairings, policies, problems, pushes, staff, stats, workbench
 
 API_PREFIX = "/api/v1"
 
 API_ROUTERS = (auth.router, enterprises.router, problems.router, staff.router, pairings.router, stats.router,
-               pushes.router, pushes.funnel_router)
-SITE_ROUTERS = (chat.router, policies.router)
+               pushes.router, pushes.funnel_router, workbench.router)
+SITE_ROUTERS = (chat.router, policies.router, console.router)

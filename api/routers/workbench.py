@@ -1,0 +1,140 @@
+"""What the console (工作台, ``/console/``) needs beyond the resource endpoints: navigation counts,
+the actions a problem's state allows, 我的企业 with visits due, the leaders' dashboard (驾驶舱),
+closing a hand-off with the chat handed back to the bot, and bulk enterprise import.
+A thin adapter: the rules live in ``ledger`` (and the funnels in ``policies_kb.pushes``)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from api.deps import admin_user, get_db, require_roles, settings_dep, staff_user
+from api.errors import ApiError
+from api.routers.policies import get_base
+from huiqi.errors import NotFound
+from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
+from ledger import dashboard as dash, enterprise_import, handoffs, problems as pr, workflow as wf
+from api.routers.pushes import STAFF_MAY_SET
+from ledger import enterprises as ent, visits
+from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
+from ledger.offices import category_offices
+from ledger.pairings import tier_problem
+from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
+from ledger import pushes as ledger_pushes
+from ledger.pushes import STATUS_LABELS as PUSH_STATUS_LABELS
+from policies_kb import pushes as engine_mod
+
+router = APIRouter(prefix="/workbench", tags=["workbench"])
+leader_user = require_roles("leader", "admin")
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_FUNNELS = 30
+
+
+@router.get("/vocabulary", summary="工作台用到的固定取值：状态、类别、科室、行业、规模、走访事由等")
+def vocabulary(actor: Actor = Depends(staff_user), settings=Depends(settings_dep)) -> dict:
+    return {"statuses": pr.STATUS_LABELS, "open_statuses": list(pr.OPEN_STATUSES), "categories": list(pr.CATEGORIES),
+            "kinds": pr.KINDS, "channels": pr.CHANNELS, "offices": sorted(set(category_offices(settings).values())),
+            "industries": list(ent.INDUSTRIES), "sizes": list(ent.SIZES), "occasions": list(visits.OCCASIONS),
+            "ratings": list(wf.RATINGS), "max_extension_days": wf.MAX_EXTENSION_DAYS,
+            "push_statuses": PUSH_STATUS_LABELS,
+            "push_next": {cur: [new for new in ("applied", "redeemed", "declined", "not_eligible")
+                                if new in STAFF_MAY_SET and ledger_pushes.push_refusal(cur, new) is None]
+                          for cur in PUSH_STATUS_LABELS},
+            "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
+            "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
+            "import_required": list(enterprise_import.REQUIRED)}
+
+
+@router.get("/counts", summary="工作台导航计数：待办诉求、超期、转人工、待审批延期、督办")
+def counts(actor: Actor = Depends(staff_user), db=Depends(get_db), settings=Depends(settings_dep)) -> dict:
+    mine = pr.list_problems(db, actor, open_only=True, limit=1000, settings=settings)
+    out = {"open": len(mine), "overdue": sum(p["overdue"] for p in mine),
+           "handoffs": len(handoffs.list_handoffs(db, actor))}
+    if actor.role in ("leader", "admin"):
+        out["pending_extensions"] = len(pr.list_problems(db, actor, pending_extension=True, limit=1000,
+                                                         settings=settings))
+        out["escalated"] = len(pr.list_problems(db, actor, escalated=True, open_only=True, limit=1000,
+                                                settings=settings))
+    return out
+
+
+@router.get("/problems/{ticket_no}/actions", summary="当前状态下可执行的办理操作")
+def problem_actions(ticket_no: str, actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+    keys = wf.allowed_actions(db, actor, ticket_no)
+    return {"ticket_no": ticket_no.strip().upper(), "actions": [{"key": k, "label": wf.ACTION_LABELS[k]} for k in keys]}
+
+
+@router.get("/enterprises", summary="我的企业：概况、在办诉求、最近走访、必访到期")
+def enterprises(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+    return {"visit_every_days": VISIT_EVERY_DAYS, "items": my_enterprises(db, actor)}
+
+
+@router.get("/dashboard", summary="驾驶舱：诉求统计（同 /api/v1/stats）、趋势、包抓联覆盖、政策兑现漏斗")
+def dashboard(actor: Actor = Depends(leader_user), db=Depends(get_db), base=Depends(get_base)) -> dict:
+    out = dash.dashboard(db)
+    funnels = []
+    for measure_id in dash.pushed_measures(db)[:MAX_FUNNELS]:
+        try:
+            title = base.get(measure_id)["title"]
+        except NotFound:
+            title = measure_id
+        funnels.append({**engine_mod.redemption_funnel(db, measure_id), "title": title})
+    out["funnels"] = funnels
+    out["stage_labels"] = {s: PUSH_STATUS_LABELS[s] for s in engine_mod.STAGES}
+    return out
+
+
+@router.get("/handoffs", summary="待接待的转人工请求（含对话记录与回电号码）")
+def handoff_queue(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> list[dict]:
+    return handoffs.queue(db, actor)
+
+
+def _my_handoff(db, actor: Actor, handoff_id: int) -> None:
+    if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
+        raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求，可能已被他人结束。")
+
+
+@router.post("/handoffs/{handoff_id}/take", summary="接待这条转人工请求（由我回电）")
+def take_handoff(handoff_id: int, actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+    _my_handoff(db, actor, handoff_id)
+    return handoffs.take_handoff(db, handoff_id, actor)
+
+
+class CloseIn(BaseModel):
+    outcome: Literal["called_back", "closed"] = Field("closed", description="called_back：已回电处理；closed：直接结束")
+    note: str | None = Field(None, max_length=1000)
+
+
+CLOSE_NOTES = {"called_back": "已电话回复企业，人工服务结束", "closed": "工作人员在工作台结束人工服务"}
+
+
+@router.post("/handoffs/{handoff_id}/close", summary="结束人工接待（已回电或直接结束）并把对话交还智能客服")
+def close_handoff(handoff_id: int, body: CloseIn | None = None, actor: Actor = Depends(staff_user), db=Depends(get_db),
+                  settings=Depends(settings_dep)) -> dict:
+    body = body or CloseIn()
+    _my_handoff(db, actor, handoff_id)
+    note = CLOSE_NOTES[body.outcome] + (f"：{body.note.strip()}" if body.note and body.note.strip() else "")
+    closed = handoffs.close_handoff(db, handoff_id, actor, note=note)
+    closed["handed_back"] = trigger_intent(closed["conversation_id"], HANDBACK_INTENT, settings=settings)
+    return closed
+
+
+@router.get("/enterprises/import-template.csv", summary="企业批量导入模板（CSV）")
+def import_template(actor: Actor = Depends(admin_user)) -> Response:
+    return Response(enterprise_import.template_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="enterprise-import-template.csv"'})
+
+
+@router.post("/enterprises/import", summary="企业批量建档（.xlsx/.csv；有错误的行则全部不导入，并逐行说明）")
+def import_enterprises(file: UploadFile = File(...), actor: Actor = Depends(admin_user), db=Depends(get_db)):
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ApiError(413, "IMPORT_TOO_LARGE", "文件超过 5 MB，请拆分后分批导入。", field="file")
+    report = enterprise_import.import_enterprises(db, actor, enterprise_import.read_rows(file.filename or "", data))
+    if report["errors"]:
+        return JSONResponse(status_code=422, content={
+            "code": "IMPORT_ROWS_INVALID", "errors": report["errors"], "rows": report["rows"], "created": 0,
+            "message": f"有{len(report['errors'])}行有误，本次未导入任何企业。请按逐行说明修改后重新上传。"})
+    return report
