@@ -101,13 +101,14 @@ def load_curated(path: Optional[Path] = typer.Option(None, help="YAML 文件（�
 def search(query: Optional[str] = typer.Argument(None, help="问题；省略时从标准输入每行读一个问题"),
            top_k: int = typer.Option(5, "--top-k", "-k", help="返回条数"),
            as_json: bool = typer.Option(False, "--json", help="每个问题输出一行 JSON"),
-           mode: str = typer.Option("hybrid", help="hybrid | bm25 | dense")):
-    """检索政策措施。"""
+           mode: str = typer.Option("hybrid", help="hybrid | bm25 | dense"),
+           audience: str = typer.Option("all", help="all：全部条目（含本局承诺、背景、问题整改）| business：按企业端规则")):
+    """检索政策措施（每条结果带 kind：measure 惠企措施 / commitment 本局承诺 / problem 问题整改 / context 背景说明）。"""
     base = _base()
     queries = [query] if query is not None else [line.strip() for line in sys.stdin if line.strip()]
     for q in queries:
         try:
-            results = base.search(q, top_k=top_k, mode=mode)
+            results = base.search(q, top_k=top_k, mode=mode, audience=audience)
         except HuiqiError as exc:
             if query is None:  # a bad line in a batch: report it in its own JSON line, go on
                 print(_dump({"query": q, "error": exc.to_dict(), "results": []}), flush=True)
@@ -117,11 +118,12 @@ def search(query: Optional[str] = typer.Argument(None, help="问题；省略时�
             print(_dump({"query": q, "results": results}), flush=True)
         else:
             table = Table(title=f"检索：{q}")
-            for col in ("#", "编号", "标题", "得分", "向量名次", "关键词名次", "命中关键词"):
+            for col in ("#", "编号", "类型", "标题", "得分", "向量名次", "关键词名次", "命中关键词"):
                 table.add_column(col)
             for i, r in enumerate(results, 1):
                 e = r["explanation"]
-                table.add_row(str(i), r["measure_id"], r["title"], f"{r['score']:.4f}", str(e["dense_rank"] or "-"),
+                table.add_row(str(i), r["measure_id"], r.get("kind_label") or "", r["title"], f"{r['score']:.4f}",
+                              str(e["dense_rank"] or "-"),
                               str(e["keyword_rank"] or "-"), "、".join(e["matched_keywords"]))
             out.print(table)
 
@@ -223,7 +225,7 @@ def eval_(file: Path, top_k: int = typer.Option(10, "--top-k"), as_json: bool = 
 
     try:
         cases = load_cases(file)
-        result = evaluate(_base(), cases, k=top_k)
+        result = evaluate(_base(), cases, k=top_k, audience="all")
     except HuiqiError as exc:
         _fail(exc)
     if as_json:
