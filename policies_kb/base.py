@@ -28,6 +28,7 @@ from policies_kb import match as matching
 from policies_kb import search as searching
 from policies_kb.dense import DenseIndex
 from policies_kb.keywords import KeywordIndex, tokenize
+from policies_kb.kinds import KIND_LABELS, infer_kind
 from policies_kb.store import (
     CONTENT_FIELDS, Store, content_hash, embed_text, measure_id_for, normalize_conditions, now_iso,
     snapshot_of, validate_fields,
@@ -39,6 +40,10 @@ CURATED_DOC_KEY = "curated"
 # Passages are embedded in normalised (simplified) form: measured on the dev questions, dense
 # Recall@10 on the traditional-Chinese document went from misses to hits (queries are simplified).
 EMBED_SCHEME = "passage-normalized-v1"
+# Fused-score shift (standard deviations) for a business whose question names its trade.
+INDUSTRY_BOOST = 1.0
+# … and for measures that say how to claim them, when the question asks which benefits there are.
+CLAIMABLE_BOOST = 0.5
 ProgressFn = Callable[[str, int, int], None]  # (what, done, total)
 
 
@@ -58,6 +63,9 @@ class PolicyBase:
         self.model_id = f"{self.model_name}|{EMBED_SCHEME}"
         self.dense = DenseIndex(self.dir / "dense.npz", self.model_id)
         self.keywords = KeywordIndex()
+        self.kinds: dict[int, str] = {}                  # num → item kind (for ranking by audience)
+        self.industries: dict[int, tuple[str, ...]] = {}  # num → industries the measure is limited to
+        self.claimable: set[int] = set()                  # measures that say how to claim them
         self.on_change: list[Callable[[dict], None]] = []
         self.lock = threading.RLock()
         self._data_version = None
@@ -86,8 +94,29 @@ class PolicyBase:
             expected = self.store.indexable()
             self.last_repair = self.dense.reconcile(expected, self._vectors_for)
             self.keywords.set_all(self.store.tokens())
+            self._load_facets()
             self._data_version = self._db_version()
             return self.last_repair
+
+    def _load_facets(self) -> None:
+        facets = self.store.facets()
+        self.kinds = {n: k for n, (k, _, _) in facets.items()}
+        self.industries = {n: inds for n, (_, inds, _) in facets.items() if inds}
+        self.claimable = {n for n, (k, _, c) in facets.items() if c and k == "measure"}
+
+    def _business_boosts(self, text: str) -> dict[int, float]:
+        """Shifts for a business's question: when it names its trade, measures limited to that trade go up
+        and those limited to other trades go down; when it asks which benefits there are ("有什么补贴"),
+        measures that say how to claim them go up."""
+        boosts: dict[int, float] = {}
+        named = set(matching.industries_in(text))
+        if named:
+            for n, inds in self.industries.items():
+                boosts[n] = INDUSTRY_BOOST if named & set(inds) else -INDUSTRY_BOOST
+        if matching.asks_for_benefits(text):
+            for n in self.claimable:
+                boosts[n] = boosts.get(n, 0.0) + CLAIMABLE_BOOST
+        return boosts
 
     def _db_version(self) -> int:
         return self.store.db.execute("PRAGMA data_version").fetchone()[0]
@@ -151,6 +180,7 @@ class PolicyBase:
         if gone or stale:
             self.dense.save()
         self.keywords.update(self.store.tokens(live), remove=gone)
+        self._load_facets()
         self._data_version = self._db_version()
         event = {"action": action, "measure_ids": measure_ids, "actor": actor}
         for callback in list(self.on_change):
@@ -214,6 +244,10 @@ class PolicyBase:
     def create(self, fields: dict, actor: str, reason: str | None = None) -> dict:
         """A new measure (status ``published`` unless ``status: draft`` is given)."""
         fields = validate_fields(fields, creating=True)
+        if fields.get("kind"):
+            fields.setdefault("kind_reason", f"由 {actor} 新建时设定")
+        else:
+            fields["kind"], fields["kind_reason"] = infer_kind(fields["title"], fields["text"], fields.get("heading_path"))
         status = fields.pop("status", "published")
         vec = self._embed_if_published(fields, status, fields.get("enabled", True))
         mid = f"a-{uuid.uuid4().hex[:12]}"
@@ -234,6 +268,8 @@ class PolicyBase:
             changes = {k: v for k, v in fields.items() if current.get(k) != v}
             if not changes:
                 return self.get(measure_id)
+            if "kind" in changes and "kind_reason" not in fields:
+                changes["kind_reason"] = f"由 {actor} 人工改为“{KIND_LABELS[changes['kind']]}”" + (f"：{reason}" if reason else "")
             new = {**current, **changes}
             vec = None
             if content_hash(new) != current["content_hash"]:
@@ -325,6 +361,9 @@ class PolicyBase:
                 else:
                     current = self._current(mid)
                     changes = {f: fields.get(f) for f in CONTENT_FIELDS if f in fields}
+                    if str(current.get("kind_reason") or "").startswith("由 "):  # a person set the kind: keep it
+                        changes.pop("kind", None)
+                        changes.pop("kind_reason", None)
                     if current["status"] == "retired":
                         changes["status"] = "published"
                         report["restored"] += 1
@@ -365,16 +404,9 @@ class PolicyBase:
 
     def import_parsed(self, doc, actor: str, progress: ProgressFn | None = None, label: str = "") -> dict:
         """Store a parsed document (``policies_kb.parse.ParsedDocument``) and its measures."""
-        items = []
-        for m in doc.measures:
-            fields = {
-                "title": m.title, "text": m.text, "heading_path": list(m.heading_path or []),
-                "lead_department": m.lead_department, "responsible_units": list(m.responsible_units or []),
-                "deadline": m.deadline, "conditions": normalize_conditions(m.conditions),
-                "redemption_mode": m.redemption_mode, "tags": list(m.tags or []),
-                "source": doc.title or doc.source,
-            }
-            items.append((measure_id_for(doc.doc_key, m.key), m.key, fields))
+        if not doc.measures:
+            raise no_items_error(doc)
+        items = [(measure_id_for(doc.doc_key, m.key), m.key, item_fields(doc, m)) for m in doc.measures]
         with self.lock:
             with self.store.transaction():
                 self.store.upsert_document({
@@ -384,6 +416,33 @@ class PolicyBase:
                 })
             rep = self._sync_items(doc.doc_key, items, actor, progress, label=label or doc.doc_key)
         return {"doc_key": doc.doc_key, "title": doc.title, "measures": len(items), **rep}
+
+    def preview(self, path: str | Path) -> dict:
+        """What importing ``path`` would do, without writing anything: the document's metadata, its
+        items (title, text, kind and why, fields, heading path), whether each is new, changed or
+        unchanged in the base, and warnings. Raises like an import (``DOC_NO_ITEMS`` included)."""
+        from policies_kb.parse import parse_file
+
+        doc = parse_file(Path(path))
+        if not doc.measures:
+            raise no_items_error(doc)
+        items = []
+        for m in doc.measures:
+            mid = measure_id_for(doc.doc_key, m.key)
+            fields = item_fields(doc, m)
+            row = self.store.db.execute("select import_hash from measures where id = ?", [mid]).fetchone()
+            change = "new" if row is None else ("unchanged" if row[0] == _import_hash(fields) else "changed")
+            items.append({"measure_id": mid, "key": m.key, "change": change, **fields,
+                          "kind_label": KIND_LABELS[fields["kind"]]})
+        kept = {i["measure_id"] for i in items}
+        retire = [mid for mid in self.store.ids_for_doc(doc.doc_key)
+                  if mid not in kept and self.store.get(mid)["status"] != "retired"]
+        kinds = {k: sum(1 for i in items if i["kind"] == k) for k in KIND_LABELS}
+        return {"document": {"doc_key": doc.doc_key, "title": doc.title, "issuer": doc.issuer,
+                             "doc_number": doc.doc_number, "date": doc.date, "region": doc.region,
+                             "source": str(doc.source), "source_url": doc.source_url, "shape": doc.shape},
+                "items": items, "count": len(items), "kinds": kinds, "would_retire": retire,
+                "warnings": list(doc.warnings)}
 
     def import_one(self, path: str | Path, actor: str, progress: ProgressFn | None = None) -> dict:
         """Import one document; raises the domain error when it cannot be read."""
@@ -403,6 +462,8 @@ class PolicyBase:
             fields["conditions"] = normalize_conditions(c.get("conditions"))
             for f in ("heading_path", "responsible_units", "tags"):
                 fields[f] = list(fields.get(f) or [])
+            fields.setdefault("kind", "measure")
+            fields.setdefault("kind_reason", "精选惠企措施：逐条写明企业可享受的内容和办理方式")
             items.append((str(c["id"]), str(c["id"]), fields))
         with self.lock:
             with self.store.transaction():
@@ -428,26 +489,39 @@ class PolicyBase:
         return self.store.versions(measure_id)
 
     # ---- search and matching ------------------------------------------------------------
-    def search(self, query: str, top_k: int = 5, mode: str = "hybrid", record_hits: bool = False) -> list[dict]:
+    def search(self, query: str, top_k: int = 5, mode: str = "hybrid", record_hits: bool = False,
+               audience: str = "business") -> list[dict]:
         """Ranked measures for a question, each with ``explanation``; see ``search_detail``."""
-        return self.search_detail(query, top_k, mode, record_hits)["results"]
+        return self.search_detail(query, top_k, mode, record_hits, audience)["results"]
 
-    def search_detail(self, query: str, top_k: int = 5, mode: str = "hybrid", record_hits: bool = False) -> dict:
-        """``{"query", "truncated", "results"}``. Queries over 512 characters are cut (``truncated``)."""
+    def search_detail(self, query: str, top_k: int = 5, mode: str = "hybrid", record_hits: bool = False,
+                      audience: str = "business") -> dict:
+        """``{"query", "truncated", "results"}``. Queries over 512 characters are cut (``truncated``).
+
+        ``audience="business"`` (the chat, the open API) answers with measures first, commitments only
+        when they answer, never a problem-list entry; ``"all"`` (CLI, hit test) ranks every kind."""
         if not 1 <= int(top_k) <= 100:
             raise Invalid("TOP_K_INVALID", "返回条数 top_k 应在 1 到 100 之间。", field="top_k")
         q = searching.prepare(query)
         qvec = self.embedder.queries([q.text])[0] if mode != "bm25" else None
         self.refresh_if_changed()
         with self.lock:
-            ranked = searching.retrieve(q, qvec, self.dense, self.keywords, int(top_k), mode)
+            boosts = self._business_boosts(q.text) if audience == "business" else {}
+            if audience == "business" and matching.asks_for_benefits(q.text):
+                q = searching.Query(q.text, q.tokens + [w for w in matching.BENEFIT_WORDS if w not in q.tokens],
+                                    q.truncated)
+            ranked = searching.retrieve(q, qvec, self.dense, self.keywords, int(top_k), mode, kinds=self.kinds,
+                                        audience=audience, boosts=boosts)
             rows = self.store.by_nums([n for n, _, _ in ranked])
+        files = {d["doc_key"]: d.get("source") for d in self.store.documents()}
         results = []
         for n, score, expl in ranked:
             m = rows.get(n)
             if m is None:
                 continue
-            results.append(self._result(m, score, expl))
+            r = self._result(m, score, expl)
+            r["file"] = Path(str(files.get(m.get("doc_key")) or "")).name or None
+            results.append(r)
         if record_hits:
             self.store.add_hits([r["measure_id"] for r in results])
         return {"query": query, "truncated": q.truncated, "results": results}
@@ -458,7 +532,10 @@ class PolicyBase:
             "measure_id": m["id"], "title": m["title"], "text": m["text"], "score": score,
             "source": m.get("source"), "heading_path": m.get("heading_path") or [],
             "lead_department": m.get("lead_department"), "redemption_mode": m.get("redemption_mode"),
-            "how_to_apply": m.get("how_to_apply"), "contact": m.get("contact"), "explanation": expl,
+            "how_to_apply": m.get("how_to_apply"), "contact": m.get("contact"), "kind": m.get("kind"),
+            "kind_label": KIND_LABELS.get(m.get("kind") or "", None), "beneficiaries": m.get("beneficiaries"),
+            "deadline": m.get("deadline"), "basis": m.get("basis"), "doc_key": m.get("doc_key"),
+            "explanation": expl,
         }
 
     def match(self, profile: dict, needs: str | None = None, top_k: int = 10, today: date | None = None) -> list[dict]:
@@ -472,6 +549,8 @@ class PolicyBase:
             live = self.store.by_nums(self.store.indexable())
         eligible: dict[int, tuple[list[str], int]] = {}
         for n, m in live.items():
+            if m.get("kind") in ("problem", "context"):  # only what a business can act on is matched
+                continue
             ok, held, specific = matching.check(m, profile, regions.get(m.get("doc_key")), today)
             if ok:
                 eligible[n] = (held, specific)
@@ -481,7 +560,7 @@ class PolicyBase:
         qvec = self.embedder.queries([q.text])[0]
         with self.lock:
             ranked = searching.retrieve(q, qvec, self.dense, self.keywords, len(self.dense) or 1, "hybrid",
-                                        depth=max(len(self.dense), 1))
+                                        depth=max(len(self.dense), 1), kinds=self.kinds)
         relevance = [n for n, _, _ in ranked if n in eligible]
         seen = set(relevance)
         relevance += [n for n in eligible if n not in seen]
@@ -489,7 +568,7 @@ class PolicyBase:
         expl = {n: e for n, _, e in ranked}
         specificity = sorted(eligible, key=lambda n: (-eligible[n][1], position[n]))
         fused = searching.rrf([relevance, specificity])
-        order = sorted(fused, key=lambda n: -fused[n])[:top_k]
+        order = sorted(fused, key=lambda n: (live[n].get("kind") != "measure", -fused[n]))[:top_k]  # measures first
         out = []
         for n in order:
             r = self._result(live[n], round(fused[n], 6), {**expl.get(n, {}), "specific_conditions": eligible[n][1]})
@@ -497,3 +576,27 @@ class PolicyBase:
             r["conditions"] = live[n].get("conditions")
             out.append(r)
         return out
+
+
+def item_fields(doc, m) -> dict:
+    """The stored fields of one parsed item (``policies_kb.parse.ParsedMeasure``) of ``doc``."""
+    kind = getattr(m, "kind", None)
+    reason = getattr(m, "kind_reason", None)
+    if not kind:
+        kind, reason = infer_kind(m.title, m.text, m.heading_path)
+    return {
+        "title": m.title, "text": m.text, "heading_path": list(m.heading_path or []),
+        "lead_department": m.lead_department, "responsible_units": list(m.responsible_units or []),
+        "deadline": m.deadline, "conditions": normalize_conditions(m.conditions),
+        "redemption_mode": m.redemption_mode, "tags": list(m.tags or []),
+        "source": doc.title or doc.source, "kind": kind, "kind_reason": reason,
+        **{f: getattr(m, f, None) for f in ("beneficiaries", "basis", "how_to_apply", "contact")},
+    }
+
+
+def no_items_error(doc) -> Invalid:
+    """A document from which no item could be read: refused, never imported as nothing."""
+    return Invalid("DOC_NO_ITEMS",
+                   f"文件 {Path(str(doc.source)).name} 中没有识别出任何政策条目（标题、正文均未找到可用的条款、段落、"
+                   "表格行或问答）：请确认上传的是政策正文，而不是封面、目录或扫描图片；正文应为“一、（一）1.”编号条款、"
+                   "完整段落、“享受主体：…优惠内容：…”卡片或“|”分隔的表格。", field="file")

@@ -57,8 +57,13 @@ def _dump(obj) -> str:
 
 @app.command("import")
 def import_(paths: List[Path] = typer.Argument(..., help="政策文件（.txt .md .docx .pdf）"),
-            actor: str = typer.Option(None, help="操作人（默认当前系统用户）")):
-    """导入政策文件并更新索引；重复导入同一文件会更新而不会重复。"""
+            actor: str = typer.Option(None, help="操作人（默认当前系统用户）"),
+            dry_run: bool = typer.Option(False, "--dry-run", help="只预览将生成的条目、类型、字段和提示，不写入"),
+            as_json: bool = typer.Option(False, "--json", help="预览以 JSON 输出（每个文件一行）")):
+    """导入政策文件并更新索引；重复导入同一文件会更新而不会重复。识别不出任何条目的文件会报错（退出码 1）。"""
+    if dry_run:
+        _preview(paths, as_json)
+        return
     base = _base(push=True)
     failed = 0
     with _progress() as bar:
@@ -77,6 +82,46 @@ def import_(paths: List[Path] = typer.Argument(..., help="政策文件（.txt .m
             else:
                 err.print(f"[green]完成[/green] {p.name}：共 {rep['measures']} 条措施，新增 {rep['created']}，"
                           f"更新 {rep['updated'] + rep['restored']}，未变 {rep['unchanged']}，废止 {rep['retired']}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _preview(paths: List[Path], as_json: bool) -> None:
+    from policies_kb.kinds import KIND_LABELS
+
+    base = _base()
+    failed = 0
+    for p in paths:
+        try:
+            rep = base.preview(p)
+        except HuiqiError as exc:
+            failed += 1
+            if as_json:
+                print(_dump({"path": str(p), "error": exc.to_dict()}), flush=True)
+            err.print(f"[red]失败[/red] {p}：{exc.message}")
+            continue
+        if as_json:
+            print(_dump({"path": str(p), **rep}), flush=True)
+            continue
+        d = rep["document"]
+        out.print(f"[bold]{d['title']}[/bold]（{p.name}；{d['shape']}；文号 {d['doc_number'] or '无'}；"
+                  f"日期 {d['date'] or '无'}；发布 {d['issuer'] or '无'}）")
+        table = Table(title=f"将生成 {rep['count']} 条（" + "，".join(
+            f"{KIND_LABELS[k]} {n}" for k, n in rep["kinds"].items() if n) + "）")
+        for col in ("#", "类型", "标题", "章节", "字段", "变化", "类型依据"):
+            table.add_column(col)
+        for i, it in enumerate(rep["items"], 1):
+            fields = "；".join(f"{label}：{it[key] if isinstance(it[key], str) else '、'.join(it[key])}"
+                              for label, key in (("牵头", "lead_department"), ("责任", "responsible_units"),
+                                                 ("期限", "deadline"), ("享受主体", "beneficiaries"),
+                                                 ("办理", "how_to_apply"), ("依据", "basis")) if it.get(key))
+            table.add_row(str(i), it["kind_label"], it["title"], " › ".join(it["heading_path"][:-1]),
+                          fields, it["change"], it["kind_reason"])
+        out.print(table)
+        for w in rep["warnings"]:
+            out.print(f"[yellow]提示[/yellow] {w}")
+        if rep["would_retire"]:
+            out.print(f"[yellow]提示[/yellow] 重新导入将废止原有的 {len(rep['would_retire'])} 条（新文件中已无）。")
     if failed:
         raise typer.Exit(1)
 
@@ -101,13 +146,14 @@ def load_curated(path: Optional[Path] = typer.Option(None, help="YAML 文件（�
 def search(query: Optional[str] = typer.Argument(None, help="问题；省略时从标准输入每行读一个问题"),
            top_k: int = typer.Option(5, "--top-k", "-k", help="返回条数"),
            as_json: bool = typer.Option(False, "--json", help="每个问题输出一行 JSON"),
-           mode: str = typer.Option("hybrid", help="hybrid | bm25 | dense")):
-    """检索政策措施。"""
+           mode: str = typer.Option("hybrid", help="hybrid | bm25 | dense"),
+           audience: str = typer.Option("all", help="all：全部条目（含本局承诺、背景、问题整改）| business：按企业端规则")):
+    """检索政策措施（每条结果带 kind：measure 惠企措施 / commitment 本局承诺 / problem 问题整改 / context 背景说明）。"""
     base = _base()
     queries = [query] if query is not None else [line.strip() for line in sys.stdin if line.strip()]
     for q in queries:
         try:
-            results = base.search(q, top_k=top_k, mode=mode)
+            results = base.search(q, top_k=top_k, mode=mode, audience=audience)
         except HuiqiError as exc:
             if query is None:  # a bad line in a batch: report it in its own JSON line, go on
                 print(_dump({"query": q, "error": exc.to_dict(), "results": []}), flush=True)
@@ -117,11 +163,12 @@ def search(query: Optional[str] = typer.Argument(None, help="问题；省略时�
             print(_dump({"query": q, "results": results}), flush=True)
         else:
             table = Table(title=f"检索：{q}")
-            for col in ("#", "编号", "标题", "得分", "向量名次", "关键词名次", "命中关键词"):
+            for col in ("#", "编号", "类型", "标题", "得分", "向量名次", "关键词名次", "命中关键词"):
                 table.add_column(col)
             for i, r in enumerate(results, 1):
                 e = r["explanation"]
-                table.add_row(str(i), r["measure_id"], r["title"], f"{r['score']:.4f}", str(e["dense_rank"] or "-"),
+                table.add_row(str(i), r["measure_id"], r.get("kind_label") or "", r["title"], f"{r['score']:.4f}",
+                              str(e["dense_rank"] or "-"),
                               str(e["keyword_rank"] or "-"), "、".join(e["matched_keywords"]))
             out.print(table)
 
@@ -223,7 +270,7 @@ def eval_(file: Path, top_k: int = typer.Option(10, "--top-k"), as_json: bool = 
 
     try:
         cases = load_cases(file)
-        result = evaluate(_base(), cases, k=top_k)
+        result = evaluate(_base(), cases, k=top_k, audience="all")
     except HuiqiError as exc:
         _fail(exc)
     if as_json:

@@ -1,7 +1,8 @@
 """Retrieval quality on a question file (format of ../shared/eval/retrieval_dev.json).
 
-A case is ``{"q": question, "any": [phrases]}``; a returned measure is a hit when its normalised
-text (title, heading path and body; simplified, half-width) contains any normalised phrase.
+A case is ``{"q": question, "any": [phrases]}`` (optionally ``"doc"``: the file the answer must come
+from, as in real_docs/questions.json); a returned measure is a hit when its normalised text (title,
+heading path and body; simplified, half-width) contains any normalised phrase.
 For each mode (hybrid, bm25, dense): Recall@1/3/5/10 (share of questions with a hit in the top k)
 and MRR@10 (mean of 1/rank of the first hit, 0 when none in the top 10).
 """
@@ -35,18 +36,22 @@ def is_hit(result: dict, phrases: list[str]) -> bool:
     return any(normalize(p) in text for p in phrases)
 
 
-def first_hit_rank(results: list[dict], phrases: list[str]) -> int | None:
+def first_hit_rank(results: list[dict], phrases: list[str], doc: str | None = None) -> int | None:
+    """Rank of the first result containing a phrase (and, when ``doc`` names a file, from that file)."""
     for rank, r in enumerate(results, start=1):
+        if doc and Path(str(r.get("file") or "")).name != doc:
+            continue
         if is_hit(r, phrases):
             return rank
     return None
 
 
-def evaluate(base, cases: list[dict], modes=MODES, k: int = 10) -> dict:
+def evaluate(base, cases: list[dict], modes=MODES, k: int = 10, **search_args) -> dict:
     """``{"cases": n, "modes": {mode: {"recall@1", …, "mrr@10"}}, "ranks": {mode: [rank|None, …]}}``."""
     out = {"cases": len(cases), "modes": {}, "ranks": {}}
     for mode in modes:
-        ranks = [first_hit_rank(base.search(c["q"], top_k=k, mode=mode), c["any"]) for c in cases]
+        ranks = [first_hit_rank(base.search(c["q"], top_k=k, mode=mode, **search_args), c["any"], c.get("doc"))
+                 for c in cases]
         n = max(len(ranks), 1)
         metrics = {f"recall@{kk}": round(sum(1 for r in ranks if r and r <= kk) / n, 4) for kk in KS if kk <= k}
         metrics[f"mrr@{k}"] = round(sum(1 / r for r in ranks if r) / n, 4)

@@ -15,11 +15,41 @@ that name its industry, size, region or tags count more than open ones).
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 INDUSTRIES = ("道路货运", "道路客运", "网约车/出租", "公路工程", "机动车维修", "水路运输", "危险货物运输",
               "物流仓储", "驾驶员培训", "其他")
 SIZES = ("大", "中", "小", "微")
+# How a business names its own trade in a question ("我们是货运公司", "修理厂") → industry.
+QUERY_INDUSTRY_TERMS: dict[str, tuple[str, ...]] = {
+    "道路货运": ("货运", "货车", "卡车", "拉货", "运货", "冷链", "普货", "挂车"),
+    "道路客运": ("客运", "班车", "大巴", "客车", "包车"),
+    "网约车/出租": ("网约车", "出租车", "出租汽车", "的士", "巡游车"),
+    "机动车维修": ("修理厂", "维修厂", "汽修", "修车", "机动车维修", "汽车维修"),
+    "水路运输": ("船舶", "航运", "水运", "船运", "渡船"),
+    "危险货物运输": ("危险品", "危货", "危化"),
+    "物流仓储": ("物流", "仓储", "快递", "冷链"),
+    "驾驶员培训": ("驾校", "驾培", "驾驶培训"),
+    "公路工程": ("施工企业", "投标", "招标", "工程建设"),
+}
+
+
+_BENEFIT_QUESTION = re.compile(r"(有什么|有哪些|有没有|哪些|什么样的|能享受|可以享受|适合).{0,8}(补贴|补助|优惠|扶持|奖补|奖励|减免|"
+                               r"支持|惠企|政策)|(补贴|优惠|扶持|惠企)政策")
+
+
+def asks_for_benefits(text: str) -> bool:
+    """"有什么补贴" / "适合我们的政策" / "惠企政策": a question for the benefits there are, not about one."""
+    return bool(_BENEFIT_QUESTION.search(text or ""))
+
+
+BENEFIT_WORDS = ("补贴", "补助", "优惠", "减免", "奖补")  # one benefit question asks for all of them
+
+
+def industries_in(text: str) -> list[str]:
+    """Industries a question names (normalised simplified text), in vocabulary order."""
+    return [ind for ind, terms in QUERY_INDUSTRY_TERMS.items() if any(t in (text or "") for t in terms)]
 
 
 def _under(region: str, scope: str) -> bool:

@@ -25,8 +25,10 @@ from pathlib import Path
 
 from huiqi.text import normalize, to_simplified
 
+from . import formats
 from .conditions import infer_conditions, infer_redemption_mode, infer_tags
 from .extract import read_text
+from .kinds import infer_kind
 from .repair import repair_text
 
 
@@ -42,6 +44,12 @@ class ParsedMeasure:
     conditions: dict = field(default_factory=dict)
     redemption_mode: str = "告知类"
     tags: list[str] = field(default_factory=list)
+    beneficiaries: str | None = None     # 享受主体 / 受惠对象, as the document states it
+    basis: str | None = None             # 政策依据
+    how_to_apply: str | None = None
+    contact: str | None = None
+    kind: str = "measure"
+    kind_reason: str = ""
 
 
 @dataclass
@@ -54,6 +62,9 @@ class ParsedDocument:
     region: str | None
     source: str
     measures: list[ParsedMeasure] = field(default_factory=list)
+    source_url: str | None = None
+    shape: str = "outline"               # outline | paragraphs | card | table | qa (how it was read)
+    warnings: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ outline markers
@@ -71,7 +82,9 @@ _KEY = {"cn": "{}", "paren_cn": "（{}）", "num": "{}", "paren_num": "（{}）"
 TITLE_MAX = 40
 MIN_TEXT_CHARS = 20      # an item needs this much text besides its title to be a measure
 
-_TRAILER = re.compile(r"^(抄送|抄报|主题词|主送)[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$")
+_TRAILER = re.compile(r"^(抄送|抄报|主题词|主送)[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$|^特此(公告|通告|通知|函告)|"
+                      r"^附件\s*\d*\s*[:：]")
+_PRINTED = re.compile(r"^(抄送|抄报|主题词|主送)[:：]|印发$")
 _DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(印发|发布)?$")
 _DOC_NUMBER = re.compile(r"^([\u4e00-\u9fffA-Za-z]{1,12})\s*[〔\[［【（(]\s*(\d{4})\s*[〕\]］】）)]\s*(\d{1,4})\s*号$")
 _ORG_SUFFIX = re.compile(r"(交通运输厅|交通运输局|交通运输委员会|人民政府办公厅|人民政府办公室|人民政府|办公厅|办公室|委员会|厅|局)$")
@@ -113,15 +126,85 @@ def parse_file(path: Path) -> ParsedDocument:
 
 
 def parse_document(text: str, source: str) -> ParsedDocument:
-    """Split repaired document text into measures and read its metadata."""
-    lines = [ln.strip() for ln in text.split("\n")]
-    lines = [ln for ln in lines if ln]
-    preamble, outline, trailer = _sections(lines)
-    roots = _build_outline(outline)
-    _drop_closing(roots)
+    """Split repaired document text into items and read its metadata.
+
+    The shape decides how: a key:value policy card, pipe tables (one row per item), a Q&A
+    interview, a numbered outline, or running paragraphs (news, 一是……二是…… enumerations).
+    A metadata block (文号, 索引号, 发布日期 …) fills the document's fields and yields no item.
+    """
+    lines, url, warnings = formats.clean_lines(text)
+    lines, block = formats.split_metadata(lines)
+    tables = formats.table_blocks(lines)
+    table_lines = {i for a, b in tables for i in range(a, b)}
+    rest = [ln for i, ln in enumerate(lines) if i not in table_lines]
+    preamble, outline, trailer = _sections(rest)
     meta = _metadata(preamble, trailer, text, source)
-    measures = _measures(roots)
-    return ParsedDocument(measures=measures, source=source, **meta)
+    for key in ("doc_number", "date", "issuer"):
+        if block.get(key) and not meta.get(key):
+            meta[key] = block[key]
+    if block.get("doc_number") and meta["doc_key"] == normalize(meta["title"]):
+        meta["doc_key"] = block["doc_number"]
+    title = meta["title"]
+    pieces: list[formats.Piece] = []
+    for t, (a, b) in enumerate(tables, start=1):
+        found, warn = formats.table_pieces(lines[a:b], title, t)
+        pieces += found
+        warnings += warn
+    shape = "table" if tables else "outline"
+    if formats.is_card(rest):
+        shape = "card"
+        pieces += formats.card_pieces(rest, title)
+    elif formats.is_qa(rest):
+        shape = "qa"
+        found, warn = formats.qa_pieces(rest, title)
+        pieces += found
+        warnings += warn
+    elif outline:
+        roots = _build_outline(outline)
+        _drop_closing(roots)
+        pieces += [_context(p, "文件导语（正文前的说明）")
+                   for p in formats.paragraph_pieces(preamble, title, "导语", attach=_is_signature)]
+        closing = [ln for ln in trailer if not _PRINTED.search(to_simplified(ln))]
+        if closing and any(_is_signature(ln) for ln in closing):  # listed first: the items keep their order
+            pieces.append(formats.Piece(key="落款", title=f"{title}（落款）"[:formats.TITLE_MAX + 6],
+                                        text="\n".join(closing), heading_path=[title],
+                                        kind=("context", "文件末尾的落款、附件说明")))
+        pieces += _outline_pieces(roots)
+    elif not tables:
+        shape = "paragraphs"
+        pieces += formats.paragraph_pieces(preamble, title, "段", attach=_is_signature)
+        if pieces:
+            warnings.append("未识别到“一、（一）1.”等编号层级：已按段落（及“一是……二是……”）切分，请在预览中核对。")
+    measures = _to_measures(pieces)
+    if measures and not re.search(r"[。！？!?；;”」）)\]】|]$|[日号]$", measures[-1].text.rstrip()):
+        warnings.append("文件末尾不是完整的句子，可能被截断：请核对最后一条是否完整。")
+    return ParsedDocument(measures=measures, source=source, source_url=url, shape=shape, warnings=warnings, **meta)
+
+
+def _context(piece: formats.Piece, reason: str) -> formats.Piece:
+    piece.kind = ("context", reason)
+    return piece
+
+
+def _to_measures(pieces: list[formats.Piece]) -> list[ParsedMeasure]:
+    out: list[ParsedMeasure] = []
+    seen: dict[str, int] = {}
+    for p in pieces:
+        kind, reason = p.kind or infer_kind(p.title, p.text, p.heading_path)
+        f = p.fields
+        key = p.key
+        if key in seen:  # a document that numbers two items alike (e.g. two "（三）")
+            seen[key] += 1
+            key = f"{key}#{seen[key]}"
+        else:
+            seen[key] = 1
+        out.append(ParsedMeasure(
+            key=key, title=p.title, text=p.text, heading_path=list(p.heading_path),
+            lead_department=f.get("lead"), responsible_units=list(f.get("units") or []), deadline=f.get("deadline"),
+            conditions=infer_conditions(p.text, title=p.title), redemption_mode=infer_redemption_mode(p.text),
+            tags=infer_tags(p.text), beneficiaries=f.get("beneficiaries"), basis=f.get("basis"),
+            how_to_apply=f.get("how_to_apply"), contact=f.get("contact"), kind=kind, kind_reason=reason))
+    return out
 
 
 # ------------------------------------------------------------------ outline
@@ -176,29 +259,20 @@ def _has_title_text(node: _Node) -> bool:
     return len(node.rest) > TITLE_MAX or bool(re.search(r"[。；;]", node.rest[:-1]))
 
 
-# ------------------------------------------------------------------ measures
-def _measures(roots: list[_Node]) -> list[ParsedMeasure]:
-    out: list[ParsedMeasure] = []
-    seen: dict[str, int] = {}
-    for node in _walk(roots):
-        measure = _measure(node)
-        if measure is None:
-            continue
-        if measure.key in seen:  # a document that numbers two items alike (e.g. two "（三）")
-            seen[measure.key] += 1
-            measure.key = f"{measure.key}#{seen[measure.key]}"
-        else:
-            seen[measure.key] = 1
-        out.append(measure)
-    return out
+# ------------------------------------------------------------------ outline items
+def _outline_pieces(roots: list[_Node]) -> list[formats.Piece]:
+    return [p for p in (_piece(node) for node in _walk(roots)) if p is not None]
 
 
-def _measure(node: _Node) -> ParsedMeasure | None:
+def _piece(node: _Node) -> formats.Piece | None:
     raw = "\n".join([node.rest] + node.body)
     text, fields = _split_fields(raw)
     title = _title(node.rest)
     own = text[len(title):].lstrip("。；;：:，, \n") if text.startswith(title) else text
-    if len(own) < MIN_TEXT_CHARS:
+    # A heading with no body of its own is no item (it is part of its children's heading path);
+    # a leaf whose heading line is itself a full sentence ("一、我单位不再为……办理《道路运输证》。") is one.
+    sentence = not node.children and len(text) >= 12 and bool(re.search(r"[。；;！!]$", text))
+    if len(own) < MIN_TEXT_CHARS and not sentence:
         return None
     path, keys = [], []
     n: _Node | None = node
@@ -208,11 +282,7 @@ def _measure(node: _Node) -> ParsedMeasure | None:
         n = n.parent
     path.reverse()
     keys.reverse()
-    return ParsedMeasure(
-        key="/".join(keys), title=title, text=text, heading_path=path,
-        lead_department=fields.get("lead"), responsible_units=fields.get("units", []),
-        deadline=fields.get("deadline"), conditions=infer_conditions(text, title=title),
-        redemption_mode=infer_redemption_mode(text), tags=infer_tags(text))
+    return formats.Piece(key="/".join(keys), title=title, text=text, heading_path=path, fields=fields)
 
 
 def _title(rest: str) -> str:

@@ -24,15 +24,21 @@ import sqlite_utils
 
 from huiqi.errors import Invalid, NotFound
 from huiqi.text import normalize
+from policies_kb.kinds import KINDS, infer_kind
 
 STATUSES = ("draft", "published", "retired")
 REDEMPTION_MODES = ("免申即享", "依申请", "告知类")
 # Content fields: what a version snapshots and what an edit may change.
 CONTENT_FIELDS = (
     "title", "text", "summary", "heading_path", "lead_department", "responsible_units", "deadline",
-    "conditions", "redemption_mode", "how_to_apply", "contact", "tags", "source",
+    "conditions", "redemption_mode", "how_to_apply", "contact", "tags", "source", "kind", "kind_reason",
+    "beneficiaries", "basis",
 )
 JSON_FIELDS = ("heading_path", "responsible_units", "conditions", "tags")
+# Schema versions of the policy store (``PRAGMA user_version``); each step upgrades in place.
+#   1: ``measures.kind`` and ``kind_reason`` (item kinds), filled by inference for existing rows;
+#      ``beneficiaries`` (享受主体) and ``basis`` (政策依据) as documents state them.
+SCHEMA_VERSION = 1
 EMPTY_CONDITIONS = {"industries": [], "sizes": [], "regions": [], "tags": [], "valid_from": None, "valid_to": None}
 
 
@@ -102,8 +108,8 @@ class Store:
                 "id": str, "num": int, "doc_key": str, "key": str,
                 "title": str, "text": str, "summary": str, "heading_path": str, "lead_department": str,
                 "responsible_units": str, "deadline": str, "conditions": str, "redemption_mode": str,
-                "how_to_apply": str, "contact": str, "tags": str, "source": str,
-                "status": str, "enabled": int, "version": int, "hits": int,
+                "how_to_apply": str, "contact": str, "tags": str, "source": str, "kind": str, "kind_reason": str,
+                "beneficiaries": str, "basis": str, "status": str, "enabled": int, "version": int, "hits": int,
                 "created_at": str, "created_by": str, "updated_at": str, "updated_by": str,
                 "content_hash": str, "vector": bytes, "vector_model": str, "tokens": str, "import_hash": str,
             }, pk="id", not_null={"num", "status", "enabled", "version"}, defaults={"hits": 0, "enabled": 1})
@@ -116,6 +122,23 @@ class Store:
                 "snapshot": str, "actor": str, "at": str, "reason": str,
             }, pk="id")
             db["measure_versions"].create_index(["measure_id", "version"], unique=True)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Upgrade an older store to ``SCHEMA_VERSION`` (one transaction per step)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version < 1:
+            with self.transaction():
+                cols = {c.name for c in self.db["measures"].columns}
+                for col in ("kind", "kind_reason", "beneficiaries", "basis"):
+                    if col not in cols:
+                        self.db.execute(f"ALTER TABLE measures ADD COLUMN {col} TEXT")
+                rows = self.db.execute(
+                    "select id, title, text, heading_path from measures where kind is null").fetchall()
+                for mid, title, text, path in rows:
+                    kind, reason = infer_kind(title or "", text or "", json.loads(path) if path else [])
+                    self.db.execute("update measures set kind = ?, kind_reason = ? where id = ?", [kind, reason, mid])
+                self.db.execute("PRAGMA user_version = 1")
 
     @contextlib.contextmanager
     def transaction(self):
@@ -177,15 +200,17 @@ class Store:
             return {}
         marks = ",".join("?" * len(nums))
         cols = "id,num,doc_key,key,title,text,summary,heading_path,lead_department,responsible_units,deadline," \
-               "conditions,redemption_mode,how_to_apply,contact,tags,source,status,enabled,version,hits," \
+               "conditions,redemption_mode,how_to_apply,contact,tags,source,kind,kind_reason,beneficiaries,basis,status,enabled,version,hits," \
                "created_at,created_by,updated_at,updated_by"
         rows = self.db.execute(f"select {cols} from measures where num in ({marks})", nums)
         names = [d[0] for d in rows.description]
         return {r[1]: self._decode(dict(zip(names, r))) for r in rows.fetchall()}
 
     def list(self, *, status: str | None = None, doc_key: str | None = None, q: str | None = None,
-             enabled: bool | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+             enabled: bool | None = None, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
         where, args = [], []
+        if kind:
+            where.append("kind = ?"); args.append(kind)
         if status:
             where.append("status = ?"); args.append(status)
         if doc_key:
@@ -197,8 +222,8 @@ class Store:
         rows = self.db["measures"].rows_where(
             " and ".join(where) or None, args, order_by="doc_key, num", limit=limit, offset=offset,
             select="id,num,doc_key,key,title,text,summary,heading_path,lead_department,responsible_units,deadline,"
-                   "conditions,redemption_mode,how_to_apply,contact,tags,source,status,enabled,version,hits,"
-                   "created_at,created_by,updated_at,updated_by")
+                   "conditions,redemption_mode,how_to_apply,contact,tags,source,kind,kind_reason,beneficiaries,basis,status,enabled,"
+                   "version,hits,created_at,created_by,updated_at,updated_by")
         return [self._decode(r) for r in rows]
 
     def count(self, status: str | None = None) -> int:
@@ -213,6 +238,13 @@ class Store:
         """num → content hash of every measure that belongs in the indexes (published and enabled)."""
         rows = self.db.execute("select num, content_hash from measures where status = 'published' and enabled = 1")
         return {n: h for n, h in rows.fetchall()}
+
+    def facets(self) -> dict[int, tuple[str, tuple[str, ...], bool]]:
+        """num → (kind, industries of its conditions, says how to claim it) of every measure in the indexes."""
+        rows = self.db.execute("select num, kind, conditions, how_to_apply, redemption_mode from measures "
+                               "where status = 'published' and enabled = 1")
+        return {n: (k, tuple((json.loads(c) if c else {}).get("industries") or ()), bool(h) or r == "免申即享")
+                for n, k, c, h, r in rows.fetchall()}
 
     def vectors(self, nums: Iterable[int], model_id: str) -> dict[int, np.ndarray]:
         """Stored vectors computed by ``model_id`` for the current text of these measures."""
@@ -327,6 +359,9 @@ def validate_fields(fields: dict, *, creating: bool) -> dict:
     if "status" in out and out["status"] not in ("draft", "published"):
         raise Invalid("STATUS_INVALID", "状态只能是 draft（草稿）或 published（已发布）；停用请用“废止”操作。",
                       field="status")
+    if "kind" in out and out["kind"] not in KINDS:
+        raise Invalid("KIND_INVALID", "类型只能是 measure（惠企措施）、commitment（本局承诺）、problem（问题整改）"
+                      "或 context（背景说明）。", field="kind")
     if out.get("redemption_mode") and out["redemption_mode"] not in REDEMPTION_MODES:
         raise Invalid("REDEMPTION_MODE_INVALID", "兑现方式只能是 免申即享、依申请 或 告知类。", field="redemption_mode")
     if "conditions" in out:

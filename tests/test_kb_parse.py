@@ -42,9 +42,10 @@ def by_key(doc, key):
 # Ranges from reading the documents: 2018 has 12 tasks + 4 principles + 5 steps + goals and
 # requirements; 2021 has 21 numbered tasks + 5 arrangements + 3 guarantees; 2023 has 22 tasks
 # + 3 guarantees + the general requirements; Ganzi has 17 （n） items + section 六; X city has
-# 15 problems + 4 steps + 2 requirements + the goal.
+# 15 problems + 4 steps + 2 requirements + the goal. Each may add up to three context items:
+# the cover notice and the introduction before the first numbered item, and the signature.
 @pytest.mark.parametrize("path, low, high", [
-    (PLAN_2018, 20, 30), (PLAN_2021, 24, 32), (PLAN_2023, 22, 28), (GANZI, 15, 20), (XCITY, 18, 25)])
+    (PLAN_2018, 20, 33), (PLAN_2021, 24, 35), (PLAN_2023, 22, 31), (GANZI, 15, 23), (XCITY, 18, 28)])
 def test_seed_measure_counts_are_plausible(docs, path, low, high):
     assert low <= len(docs[path].measures) <= high
 

@@ -2,8 +2,10 @@
 
 Open to the chat side (no log-in): ``POST /search`` and ``POST /match`` with a profile; ``POST /match``
 with a registered company's ``credit_code`` needs staff who may see it or that company's own log-in.
-Admin only (bearer token of an admin): list, read, create, edit, retire (``DELETE`` never deletes),
-restore, versions, rollback, enable/disable, import by upload and the hit test.
+Admin only (bearer token of an admin): list (filter by ``kind``), read, create, edit (the item kind
+too), retire (``DELETE`` never deletes), restore, versions, rollback, enable/disable, import by
+upload, the import preview (``POST /import/preview``: the items an upload would create, writes
+nothing) and the hit test.
 
 Queries: an empty or blank query is refused with 422 ``QUERY_EMPTY``; a query longer than 512
 characters is cut to its first 512 characters (the encoder reads at most 512 tokens anyway) and
@@ -26,6 +28,7 @@ from huiqi.errors import Invalid, NotFound
 from ledger import credit_code as cc
 from huiqi.settings import get_settings
 from policies_kb.base import PolicyBase
+from policies_kb.kinds import KINDS
 
 from api.deps import DbDep, OptionalUser, require_roles
 from api.schemas import AUTH_ERRORS, errors
@@ -64,6 +67,7 @@ class SearchIn(Body):
 
 class HitTestIn(SearchIn):
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    audience: Literal["all", "business"] = Field("all", description="all：全部条目；business：按企业端规则（不含问题整改）")
     top_k: int = Field(10, ge=1, le=50)
 
 
@@ -109,6 +113,10 @@ class MeasureIn(Body):
     contact: Optional[str] = Field(None, max_length=LINE_MAX)
     tags: Optional[list[Short]] = Field(None, max_length=50)
     source: Optional[str] = Field(None, max_length=LINE_MAX)
+    kind: Optional[Literal[KINDS]] = Field(None, description="measure 惠企措施 | commitment 本局承诺 | problem 问题整改 | context 背景说明")
+    kind_reason: Optional[str] = Field(None, max_length=500, description="类型依据（不填则记为管理员修改）")
+    beneficiaries: Optional[str] = Field(None, max_length=2000, description="享受主体")
+    basis: Optional[str] = Field(None, max_length=2000, description="政策依据")
     status: Optional[Literal["draft", "published"]] = None
     reason: Optional[str] = Field(None, max_length=500, description="修改原因（记入版本历史）")
 
@@ -157,9 +165,10 @@ def match(body: MatchIn, actor: OptionalUser, db: DbDep, base: PolicyBase = Depe
 @router.get("", summary="政策措施列表（管理员）")
 def list_measures(status: Optional[Literal["draft", "published", "retired"]] = None,
                   doc_key: Optional[str] = Query(None, max_length=NAME_MAX), q: Optional[str] = Query(None, max_length=100),
-                  enabled: Optional[bool] = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_INT),
+                  enabled: Optional[bool] = None, kind: Optional[Literal[KINDS]] = None,
+                  limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_INT),
                   base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
-    items = base.list(status=status, doc_key=doc_key, q=q, enabled=enabled, limit=limit, offset=offset)
+    items = base.list(status=status, doc_key=doc_key, q=q, enabled=enabled, kind=kind, limit=limit, offset=offset)
     return {"items": items, "count": len(items), "offset": offset}
 
 
@@ -168,9 +177,8 @@ def create_measure(body: MeasureIn, base: PolicyBase = Depends(get_base), staff=
     return base.create(body.fields(), _actor(staff), body.reason)
 
 
-@router.post("/import", status_code=201, summary="上传并导入政策文件（管理员）")
-async def import_document(file: UploadFile = File(...), base: PolicyBase = Depends(get_base),
-                          staff=Depends(_admin)) -> dict:
+async def _with_upload(file: UploadFile, work):
+    """Check the upload, write it under its own (sanitised) name in a temporary folder, run ``work(path)``."""
     name = Path(file.filename or "").name
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
@@ -183,12 +191,29 @@ async def import_document(file: UploadFile = File(...), base: PolicyBase = Depen
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / safe
         path.write_bytes(data)
-        return await run_in_threadpool(base.import_one, path, _actor(staff))
+        return await run_in_threadpool(work, path)
+
+
+@router.post("/import", status_code=201, summary="上传并导入政策文件（管理员）")
+async def import_document(file: UploadFile = File(...), base: PolicyBase = Depends(get_base),
+                          staff=Depends(_admin)) -> dict:
+    """A document from which no item can be read is refused with 422 ``DOC_NO_ITEMS``."""
+    return await _with_upload(file, lambda path: base.import_one(path, _actor(staff)))
+
+
+@router.post("/import/preview", summary="导入预览：列出将生成的条目、类型、字段和提示，不写入（管理员）")
+async def preview_import(file: UploadFile = File(...), base: PolicyBase = Depends(get_base),
+                         staff=Depends(_admin)) -> dict:
+    """Same form as ``POST /import``. Returns ``{"document", "items", "count", "kinds", "would_retire",
+    "warnings"}``; each item has title, text, kind, kind_label, kind_reason, heading_path, the fields the
+    document states (lead_department, responsible_units, deadline, beneficiaries, basis, how_to_apply,
+    contact) and ``change`` (new / changed / unchanged against the base). Nothing is written."""
+    return await _with_upload(file, base.preview)
 
 
 @router.post("/hit-test", summary="命中测试：检索结果及其解释、两路名次（管理员）")
 def hit_test(body: HitTestIn, base: PolicyBase = Depends(get_base), staff=Depends(_admin)) -> dict:
-    return base.search_detail(body.query, body.top_k, mode=body.mode)
+    return base.search_detail(body.query, body.top_k, mode=body.mode, audience=body.audience)
 
 
 @router.get("/{measure_id}", summary="查看政策措施（管理员）")
