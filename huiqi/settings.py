@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import tempfile
 from functools import lru_cache
@@ -43,6 +44,13 @@ class Settings(BaseSettings):
     escalate_after_days: int = Field(default=3, description="Working days overdue before escalation to a leader")
     office_hours: str = "工作日 9:00-12:00、14:00-17:30"
     handoff_timeout_minutes: int = Field(default=120, description="The bot stays quiet this long after a hand-off to a person")
+    # Operations (see README "Security and operations").
+    action_host: str = Field(default="127.0.0.1", description="Interface the action server listens on")
+    site_origins: str = Field(default="", description="Comma-separated origins of the chat site allowed by Rasa's CORS;"
+                                                     " default the API's own address")
+    log_max_bytes: int = Field(default=20 * 1024 * 1024, description="A service log is rotated past this size")
+    log_keep: int = Field(default=5, description="Rotated copies kept of each log")
+    backup_keep: int = Field(default=14, description="Nightly ledger backups kept in <data_dir>/backups")
 
     @property
     def rasa_url(self) -> str:
@@ -50,7 +58,8 @@ class Settings(BaseSettings):
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        host = "127.0.0.1" if self.action_host in ("", "0.0.0.0", "::") else self.action_host
+        return f"http://{host}:{self.action_port}/webhook"
 
     @property
     def api_url(self) -> str:
@@ -76,11 +85,25 @@ class Settings(BaseSettings):
     def log_dir(self) -> Path:
         return self.data_dir / "log"
 
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """Origins whose pages may call Rasa's HTTP API from a browser: the chat site only."""
+        if self.site_origins.strip():
+            return [o.strip().rstrip("/") for o in self.site_origins.split(",") if o.strip()]
+        return [self.api_url, f"http://localhost:{self.api_port}"]
+
     def ensure_data_dir(self) -> Path:
         """Create the data directory tree; raise a clear error when it is not writable."""
         try:
             for d in (self.data_dir, self.policy_dir, self.models_dir, self.log_dir):
                 d.mkdir(parents=True, exist_ok=True)
+            for d in (self.data_dir, self.log_dir):  # ledger, conversations, tokens: the owner only
+                if d.stat().st_mode & 0o077 and d.stat().st_uid == os.getuid():
+                    d.chmod(0o700)
             with tempfile.NamedTemporaryFile(dir=self.data_dir, prefix=".write-test-"):
                 pass
         except OSError as exc:
@@ -106,6 +129,10 @@ class Settings(BaseSettings):
         """Token for Rasa's HTTP API (``--auth-token``): conversations, trackers and trigger_intent
         are closed to anyone without it; the REST and socket.io channels stay open to the chat."""
         return hmac.new(self.signing_key().encode(), b"rasa-http-api", hashlib.sha256).hexdigest()[:40]
+
+    def action_token(self) -> str:
+        """Token Rasa sends to the action server (``?token=``); the action server refuses calls without it."""
+        return hmac.new(self.signing_key().encode(), b"rasa-action-server", hashlib.sha256).hexdigest()[:40]
 
 
 class DataDirError(RuntimeError):

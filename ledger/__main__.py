@@ -1,4 +1,4 @@
-"""``python -m ledger``: seed-demo, remind, export-dossier."""
+"""``python -m ledger``: seed-demo, remind, export-dossier, backup, restore."""
 from ledger.cli import app
 
 app()

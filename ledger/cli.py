@@ -53,5 +53,44 @@ def export_dossier(credit_code: str, path: Path) -> None:
     typer.echo(f"已导出：{path}")
 
 
+@app.command()
+def backup(dest: Path = typer.Argument(..., help="备份文件路径，或目录（按时间命名）"),
+           keep: int = typer.Option(0, help="DEST 为目录时只保留最新的 N 份（0 = 全部保留）")) -> None:
+    """在线备份台账（服务运行中也可执行），并校验备份可用。"""
+    from huiqi.settings import get_settings
+    from ledger import backup as bk
+    try:
+        report = bk.backup(get_settings().ledger_path, dest)
+        removed = bk.prune(Path(report["path"]).parent, keep) if keep else []
+    except HuiqiError as exc:
+        _fail(exc)
+    typer.echo(f"已备份并校验：{report['path']}（台账版本 {report['schema_version']}，"
+               f"诉求 {report['counts']['problems']} 件，事件 {report['counts']['events']} 条）")
+    for path in removed:
+        typer.echo(f"已删除较早的备份：{path}")
+
+
+@app.command()
+def restore(source: Path = typer.Argument(..., help="要恢复的备份文件"),
+            yes: bool = typer.Option(False, "--yes", help="确认用备份覆盖当前台账")) -> None:
+    """用备份恢复台账：先校验备份，再把当前台账另存一份，然后恢复。"""
+    from huiqi.settings import get_settings
+    from ledger import backup as bk
+    settings = get_settings()
+    if not yes:
+        typer.echo("恢复会用备份覆盖当前台账。确认无误后请加 --yes 重新执行。", err=True)
+        raise typer.Exit(2)
+    try:
+        bk.verify(source)
+        saved = bk.backup(settings.ledger_path, settings.backup_dir / "before-restore") \
+            if settings.ledger_path.exists() else None
+        report = bk.restore(source, settings.ledger_path)
+    except HuiqiError as exc:
+        _fail(exc)
+    if saved:
+        typer.echo(f"恢复前的台账已另存：{saved['path']}")
+    typer.echo(f"已从 {source} 恢复台账（诉求 {report['counts']['problems']} 件，事件 {report['counts']['events']} 条）。")
+
+
 if __name__ == "__main__":
     app()

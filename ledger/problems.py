@@ -63,7 +63,8 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
                  credit_code: str | None = None, claimant_name: str | None = None,
                  claimant_phone: str | None = None, contact_name: str | None = None,
                  contact_phone: str | None = None, claimed_credit_code: str | None = None, channel: str = "chat",
-                 actor: Actor | None = None, now: datetime | None = None, settings: Settings | None = None) -> dict:
+                 actor: Actor | None = None, now: datetime | None = None, settings: Settings | None = None,
+                 filing_key: str | None = None) -> dict:
     """File a problem for an enterprise (``credit_code``) or an unverified claimant (name + phone).
 
     A claimant may state the credit code of their company (``claimed_credit_code``): it is checked
@@ -74,6 +75,9 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
     Gets a ticket number HQ-YYYYMMDD-NNNN, the responsible office for the category, the
     enterprise's paired official as assignee (status ``assigned``; ``received`` when there is none)
     and a due date ``deadline_days(kind)`` working days after the filing day.
+
+    Idempotent with ``filing_key``: when a problem was already filed with that key (a request
+    repeated after its answer was lost), that problem is returned, unchanged, and nothing is filed.
     """
     s = settings or get_settings()
     text = _validate_filing(category, kind, description, channel)
@@ -97,6 +101,10 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
     office = office_for(category, s)
     due_on = calendar_for(s).add_workdays(day, deadline_days(kind, s)).isoformat()
     with transaction(db):
+        if filing_key:
+            earlier = one(db, "SELECT * FROM problems WHERE filing_key = ?", [filing_key])
+            if earlier is not None:
+                return describe(db, earlier, today=day, settings=s)
         official = current_official(db, code) if code else None
         row = {"ticket_no": _next_ticket(db, day), "credit_code": code,
                "claimant_name": None if code else normalize(claimant_name),
@@ -105,7 +113,7 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
                "description": text, "channel": channel, "contact_name": normalize(contact_name or "") or None,
                "contact_phone": contact_phone, "status": "received", "assignee_id": None, "office": office,
                "filed_at": stamp, "due_on": due_on}
-        pid = insert(db, "problems", {**row, "updated_at": stamp})
+        pid = insert(db, "problems", {**row, "filing_key": filing_key, "updated_at": stamp})
         events.record(db, actor, "filed", credit_code=code, problem_id=pid, to_value="received",
                       note=f"受理{KINDS[kind]}（{category}），责任科室：{office}，办理时限：{due_on}",
                       changes={k: [None, v] for k, v in row.items()}, at=stamp)
@@ -114,6 +122,12 @@ def file_problem(db: sqlite_utils.Database, *, category: str, description: str, 
                          from_value=None, to_value=official["login"],
                          note=f"按包抓联关系交办给{official['name']}（{official['office']}）", at=stamp)
     return describe(db, load(db, pid), today=day, settings=s)
+
+
+def find_by_filing_key(db: sqlite_utils.Database, filing_key: str, **kw) -> dict | None:
+    """The problem filed with this idempotency key, or None."""
+    row = one(db, "SELECT * FROM problems WHERE filing_key = ?", [filing_key]) if filing_key else None
+    return describe(db, row, **kw) if row else None
 
 
 def load(db: sqlite_utils.Database, problem_id: int) -> dict:
@@ -148,6 +162,7 @@ def describe(db: sqlite_utils.Database, row: dict, *, today: date | None = None,
     s = settings or get_settings()
     today = today or clock.day_of(clock.now())
     out = dict(row)
+    out.pop("filing_key", None)  # internal (it holds the chat conversation id)
     out["status_label"] = STATUS_LABELS[row["status"]]
     out["kind_label"] = KINDS[row["kind"]]
     is_open = row["status"] in OPEN_STATUSES

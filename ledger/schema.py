@@ -213,5 +213,13 @@ _CLAIMED_CREDIT_CODE = [
     _copy_claimed_codes,
 ]
 
+# v3: idempotent filing. A problem filed through a channel that may repeat a request (the chat: a reply lost
+# when a service died after the ledger write, and the user confirms again) carries the key of that filing
+# (conversation id + form instance); the unique index makes a second problem with the same key impossible.
+_FILING_KEY = [
+    "ALTER TABLE problems ADD COLUMN filing_key TEXT",
+    "CREATE UNIQUE INDEX problems_filing_key ON problems(filing_key) WHERE filing_key IS NOT NULL",
+]
+
 Step = Union[str, Callable]
-MIGRATIONS: list[list[Step]] = [_INITIAL + _KEEP, _CLAIMED_CREDIT_CODE]
+MIGRATIONS: list[list[Step]] = [_INITIAL + _KEEP, _CLAIMED_CREDIT_CODE, _FILING_KEY]
