@@ -1,6 +1,8 @@
 """Uniform JSON errors: ``{"code": STABLE_CODE, "message": 中文说明, "fields": [...]}``."""
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -45,6 +47,16 @@ _VALIDATION_MESSAGES = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at this path (Starlette's 405 names only the first route's)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
+
+
 class ApiError(HuiqiError):
     """An error raised directly by an endpoint, with an explicit HTTP status."""
 
@@ -80,10 +92,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and not isinstance(exc.detail, dict):  # the framework could not parse the body
+            return error_response(422, "INVALID_BODY", "请求体无法解析（应为 UTF-8 编码的 JSON 或表单），请检查后重试。")
         code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败，请稍后重试。"))
         if isinstance(exc.detail, dict):
             code, message = exc.detail.get("code", code), exc.detail.get("message", message)
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

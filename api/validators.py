@@ -57,7 +57,14 @@ def one_of(label: str, choices: Iterable[str], message: str | None = None):
             raise ValueError(message or f"{label}应为以下之一：{'、'.join(allowed)}")
         return value
 
-    return Annotated[str, Field(max_length=max(len(a) for a in allowed)), AfterValidator(check)]
+    return Annotated[str, Field(max_length=max(len(a) for a in allowed), json_schema_extra={"enum": list(allowed)}),
+                     AfterValidator(check)]
+
+
+def choice_query(choices: Iterable[str], description: str | None = None):
+    """An optional query parameter whose documented values are ``choices`` (checked by the ledger)."""
+    return Annotated[str | None, Query(max_length=NAME_MAX, description=description,
+                                       json_schema_extra={"enum": list(choices)})]
 
 
 # Bounded text types for fields and list items

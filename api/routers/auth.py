@@ -46,8 +46,8 @@ def _throttled_login(guard: LoginGuard, db, request: Request, account: str, kind
 
 
 @router.post("/token", summary="工作人员登录（OAuth2 密码模式）", response_model=TokenOut, responses=LOGIN_ERRORS)
-def staff_token(username: Annotated[str, Form(max_length=LOGIN_MAX)],
-                password: Annotated[str, Form(max_length=PASSWORD_MAX)],
+def staff_token(username: Annotated[str, Form(min_length=1, max_length=LOGIN_MAX)],
+                password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX)],
                 request: Request, db: DbDep, settings: SettingsDep, guard: LoginGuardDep,
                 grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
                 scope: Annotated[str, Form(max_length=200)] = ""):
@@ -63,8 +63,8 @@ def staff_token(username: Annotated[str, Form(max_length=LOGIN_MAX)],
 
 @router.post("/enterprise-token", summary="企业登录（统一社会信用代码 + 密码）", response_model=TokenOut,
              responses=LOGIN_ERRORS)
-def enterprise_token(credit_code: Annotated[str, Form(max_length=CODE_MAX, description="统一社会信用代码")],
-                     password: Annotated[str, Form(max_length=PASSWORD_MAX)],
+def enterprise_token(credit_code: Annotated[str, Form(min_length=1, max_length=CODE_MAX, description="统一社会信用代码")],
+                     password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX)],
                      request: Request, db: DbDep, settings: SettingsDep, guard: LoginGuardDep):
     profile = _throttled_login(guard, db, request, f"enterprise:{cc.normalize(credit_code)}", "企业",
                                lambda: authenticate_enterprise(db, credit_code, password),

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from api.deps import AdminUser, CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError
 from api.schemas import (AUTH_ERRORS, DossierOut, EnterpriseListItem, EnterpriseOut, PushOut, VisitOut, errors)
-from api.validators import (CODE_MAX, LINE_MAX, NAME_MAX, PASSWORD_MAX, TEXT_MAX, Body, CreditCodePath, ShortQuery,
+from api.validators import (CODE_MAX, LINE_MAX, NAME_MAX, PASSWORD_MAX, TEXT_MAX, Body, CreditCodePath, choice_query,
                             one_of)
 from ledger import credit_code as cc, enterprises as ent, pushes, visits, workbook
 from ledger.access import require_enterprise
@@ -140,7 +140,8 @@ def get_dossier_xlsx(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep,
 
 
 @router.get("/{credit_code}/pushes", summary="政策推送记录", response_model=list[PushOut], responses=errors(404))
-def get_pushes(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, status: ShortQuery = None):
+def get_pushes(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep,
+               status: choice_query(pushes.STATUS_LABELS, "按状态筛选") = None):
     if status and status not in pushes.STATUS_LABELS:
         raise ApiError(422, "INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(pushes.STATUS_LABELS)}。",
                        field="status")

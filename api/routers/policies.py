@@ -39,7 +39,7 @@ from ledger.enterprises import profile as ledger_profile
 _admin = require_roles("admin")  # returns the staff Actor; no token → 401, other roles → 403
 MeasureId = Annotated[str, PathParam(max_length=NAME_MAX, description="措施编号")]
 
-router = APIRouter(prefix="/api/v1/policies", tags=["policies"], responses=errors(404))
+router = APIRouter(prefix="/api/v1/policies", tags=["policies"], responses={**AUTH_ERRORS, **errors(404)})
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = {".txt", ".md", ".docx", ".pdf"}
 
@@ -61,7 +61,8 @@ def _actor(staff: Any) -> str:
 
 # ---- request bodies ----------------------------------------------------------------------
 class SearchIn(Body):
-    query: str = Field(..., max_length=20000, description="问题（超过 512 字只取前 512 字）")
+    query: str = Field(..., max_length=20000, description="问题（超过 512 字只取前 512 字）",
+                       json_schema_extra={"pattern": r"\S"})  # blank → 422 QUERY_EMPTY from the base
     top_k: int = Field(5, ge=1, le=50)
 
 
@@ -83,6 +84,10 @@ class ProfileIn(Body):
 
 
 class MatchIn(Body):
+    model_config = {"json_schema_extra": {"anyOf": [
+        {"required": ["credit_code"], "properties": {"credit_code": {"type": "string", "minLength": 1}}},
+        {"required": ["profile"], "properties": {"profile": {"type": "object"}}}]}}
+
     credit_code: Optional[str] = Field(None, max_length=CODE_MAX,
                                        description="统一社会信用代码（从台账取企业画像；需该企业本人或可查看它的工作人员登录）")
     profile: Optional[ProfileIn] = Field(None, description="企业画像（无信用代码时）")

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from api.deps import CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError
 from api.schemas import AUTH_ERRORS, HandoffOut, ProblemDetail, ProblemOut, errors
-from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, IdPath, ShortQuery, TicketPath,
+from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, IdPath, TicketPath, choice_query,
                             one_of)
 from ledger import events as ev, handoffs, problems as pr, workflow as wf
 from ledger.access import require_enterprise
@@ -24,6 +24,9 @@ EventType = one_of("操作类型", EVENT_TYPES)
 Status = one_of("目标状态", pr.STATUS_LABELS)
 Rating = one_of("评价", wf.RATINGS, "评价应为 满意、基本满意 或 不满意")
 Category = one_of("诉求类别", pr.CATEGORIES)
+Channel = one_of("受理渠道", pr.CHANNELS)
+StatusQuery = choice_query(pr.STATUS_LABELS, "按状态筛选")
+CategoryQuery = choice_query(pr.CATEGORIES, "按诉求类别筛选")
 MAX_EXTENSION_DAYS = 365
 
 
@@ -61,7 +64,7 @@ class ProblemIn(Body):
     claimed_credit_code: str | None = Field(
         None, max_length=CODE_MAX,
         description="反映人自报的统一社会信用代码（未核验；仅在不填 credit_code、以个人身份登记时记录，不归入该企业档案）")
-    channel: str = Field("phone", max_length=NAME_MAX)
+    channel: Channel = "phone"
 
 
 CLAIMED_FIELDS_DOC = ("未登录反映人自报的统一社会信用代码在 claimed_credit_code（未核验，无则为 null），"
@@ -71,8 +74,8 @@ CLAIMED_FIELDS_DOC = ("未登录反映人自报的统一社会信用代码在 cl
 
 @router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）", description=CLAIMED_FIELDS_DOC,
             response_model=list[ProblemOut])
-def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: ShortQuery = None,
-                  overdue: bool | None = None, category: ShortQuery = None, credit_code: CodeQuery = None,
+def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: StatusQuery = None,
+                  overdue: bool | None = None, category: CategoryQuery = None, credit_code: CodeQuery = None,
                   open: bool = False, escalated: bool = False, pending_extension: bool = False,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                   offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0):
@@ -139,7 +142,7 @@ def list_handoffs(actor: StaffUser, db: DbDep):
     return handoffs.list_handoffs(db, actor)
 
 
-@router.post("/handoffs/{handoff_id}/close", summary="结束人工接待，交还智能客服", response_model=HandoffOut,
+@router.post("/handoffs/{handoff_id:int}/close", summary="结束人工接待，交还智能客服", response_model=HandoffOut,
              responses=errors(404, 409))
 def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep):
     if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):

@@ -24,7 +24,7 @@ from pydantic import Field
 from api.deps import AdminUser, CurrentUser, DbDep
 from api.schemas import (AUTH_ERRORS, CategoriesOut, FunnelOut, OptOutChange, OptOutsOut, PushDetail, PushListOut,
                          PushOut, SyncOut, errors)
-from api.validators import CODE_MAX, LINE_MAX, NAME_MAX, Body, CodeQuery, IdPath, ShortQuery
+from api.validators import CODE_MAX, LINE_MAX, NAME_MAX, Body, CodeQuery, IdPath, ShortQuery, choice_query
 from huiqi.errors import Forbidden, Invalid
 from ledger import credit_code as cc, events, pushes as ledger_pushes
 from ledger.access import require_enterprise
@@ -48,7 +48,7 @@ def wired_base():
 
 
 class StatusIn(Body):
-    status: str = Field(max_length=NAME_MAX,
+    status: str = Field(max_length=NAME_MAX, json_schema_extra={"enum": list(ledger_pushes.STATUS_LABELS)},
                         description="新状态：" + "、".join(f"{k}（{v}）" for k, v in ledger_pushes.STATUS_LABELS.items()))
     reason: Optional[str] = Field(None, max_length=LINE_MAX, description="说明（记入企业档案）")
 
@@ -78,7 +78,7 @@ def categories() -> dict:
 @router.get("", summary="政策推送列表（干部：包抓企业；outstanding=true 只看未办结的）", response_model=PushListOut,
             responses=errors(404))
 def list_pushes(actor: CurrentUser, db: DbDep, outstanding: bool = False, credit_code: CodeQuery = None,
-                status: Annotated[Optional[str], Query(max_length=NAME_MAX, description="按状态筛选")] = None,
+                status: choice_query(ledger_pushes.STATUS_LABELS, "按状态筛选") = None,
                 measure_id: ShortQuery = None, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
     if status and status not in ledger_pushes.STATUS_LABELS:
         raise Invalid("INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(ledger_pushes.STATUS_LABELS)}。",
@@ -135,7 +135,7 @@ async def sync_all(actor: AdminUser, base=Depends(wired_base)) -> dict:
             "withdrawn": sum(r["withdrawn"] for r in reports)}
 
 
-@router.get("/{push_id}", summary="查看一条推送及其全过程记录", response_model=PushDetail, responses=errors(404))
+@router.get("/{push_id:int}", summary="查看一条推送及其全过程记录", response_model=PushDetail, responses=errors(404))
 def get_push(push_id: IdPath, actor: CurrentUser, db: DbDep) -> dict:
     push = ledger_pushes.get_visible_push(db, actor, push_id)
     evs = events.for_push(db, push_id)
@@ -143,7 +143,7 @@ def get_push(push_id: IdPath, actor: CurrentUser, db: DbDep) -> dict:
     return push
 
 
-@router.post("/{push_id}/status", summary="登记推送的兑现进度（已查看/已申请/已兑现/放弃/不符合条件）",
+@router.post("/{push_id:int}/status", summary="登记推送的兑现进度（已查看/已申请/已兑现/放弃/不符合条件）",
              response_model=PushOut, responses=errors(404, 409))
 def set_status(push_id: IdPath, body: StatusIn, actor: CurrentUser, db: DbDep) -> dict:
     push = ledger_pushes.get_visible_push(db, actor, push_id)
