@@ -13,23 +13,21 @@ from pydantic import BaseModel, Field
 from api.deps import admin_user, get_db, require_roles, settings_dep, staff_user
 from api.errors import ApiError
 from api.routers.policies import get_base
+from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
 from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
-from ledger import dashboard as dash, enterprise_import, handoffs, problems as pr, workflow as wf
-from api.routers.pushes import STAFF_MAY_SET
-from ledger import enterprises as ent, visits
+from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
+from ledger import pushes as ledger_pushes, workflow as wf
 from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
 from ledger.offices import category_offices
 from ledger.pairings import tier_problem
 from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
-from ledger import pushes as ledger_pushes
-from ledger.pushes import STATUS_LABELS as PUSH_STATUS_LABELS
 from policies_kb import pushes as engine_mod
 
 router = APIRouter(prefix="/workbench", tags=["workbench"])
 leader_user = require_roles("leader", "admin")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_FUNNELS = 30
+MAX_FUNNELS = 30  # the dashboard shows the funnels of the most pushed measures
 
 
 @router.get("/vocabulary", summary="工作台用到的固定取值：状态、类别、科室、行业、规模、走访事由等")
@@ -38,10 +36,10 @@ def vocabulary(actor: Actor = Depends(staff_user), settings=Depends(settings_dep
             "kinds": pr.KINDS, "channels": pr.CHANNELS, "offices": sorted(set(category_offices(settings).values())),
             "industries": list(ent.INDUSTRIES), "sizes": list(ent.SIZES), "occasions": list(visits.OCCASIONS),
             "ratings": list(wf.RATINGS), "max_extension_days": wf.MAX_EXTENSION_DAYS,
-            "push_statuses": PUSH_STATUS_LABELS,
+            "push_statuses": ledger_pushes.STATUS_LABELS,
             "push_next": {cur: [new for new in ("applied", "redeemed", "declined", "not_eligible")
                                 if new in STAFF_MAY_SET and ledger_pushes.push_refusal(cur, new) is None]
-                          for cur in PUSH_STATUS_LABELS},
+                          for cur in ledger_pushes.STATUS_LABELS},
             "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
             "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
             "import_required": list(enterprise_import.REQUIRED)}
@@ -82,7 +80,7 @@ def dashboard(actor: Actor = Depends(leader_user), db=Depends(get_db), base=Depe
             title = measure_id
         funnels.append({**engine_mod.redemption_funnel(db, measure_id), "title": title})
     out["funnels"] = funnels
-    out["stage_labels"] = {s: PUSH_STATUS_LABELS[s] for s in engine_mod.STAGES}
+    out["stage_labels"] = {s: ledger_pushes.STATUS_LABELS[s] for s in engine_mod.STAGES}
     return out
 
 

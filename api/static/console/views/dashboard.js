@@ -78,8 +78,10 @@ export async function view() {
         h("tr", {}, h("td", { text: "未配对" }), h("td", { text: String(c.unpaired) }))]))),
     h("section", { class: "card", "aria-labelledby": "funnel-h" }, h("h2", { id: "funnel-h", text: "政策兑现漏斗（按措施）" }),
       d.funnels.length ? [h("div", { class: "chart chart-tall", id: "chart-funnel", role: "img", "aria-label": "政策兑现漏斗图（数据见下方表格）" }),
-        table(["政策措施", ...stageKeys.map((k) => d.stage_labels[k])], d.funnels.map((f) => h("tr", { dataset: { measure: f.measure_id } },
-          h("td", { text: f.title }), stageKeys.map((k) => h("td", { dataset: { stage: k }, text: String(f.stages[k]) })))), "政策兑现漏斗")]
+        h("details", { open: window.matchMedia("(min-width: 821px)").matches }, h("summary", { text: `查看全部 ${d.funnels.length} 条措施的数据` }),
+          table(["政策措施", ...stageKeys.map((k) => d.stage_labels[k])], d.funnels.map((f) => h("tr", { dataset: { measure: f.measure_id } },
+            h("td", { "data-label": "政策措施", text: f.title }),
+            stageKeys.map((k) => h("td", { "data-label": d.stage_labels[k], dataset: { stage: k }, text: String(f.stages[k]) })))), "政策兑现漏斗"))]
         : h("p", { class: "empty", text: "尚无政策推送。" })));
 
   // Charts are drawn once the page is in the document (ECharts needs the element's size).
