@@ -26,8 +26,19 @@ def how_to_get(measure: dict) -> str:
     return how or "向牵头单位咨询申请"
 
 
+def promise(measure: dict) -> str:
+    """How a department commitment is cited: as the bureau's promise, never as a benefit to claim."""
+    lead = measure.get("lead_department")
+    return f"本局承诺（{lead}负责）" if lead else "本局承诺"
+
+
 def brief(number: int, measure: dict) -> str:
     lines = [f"{number}. {measure['title']}", f"   {one_line(measure)}"]
+    if measure.get("kind") == "commitment":
+        lines.append(f"   {promise(measure)}")
+        if measure.get("source"):
+            lines.append(f"   依据：{shorten(measure['source'], 40)}")
+        return "\n".join(lines)
     if measure.get("lead_department"):
         lines.append(f"   牵头：{measure['lead_department']}")
     lines.append(f"   怎么享受：{shorten(how_to_get(measure), 50)}")
@@ -38,6 +49,13 @@ def brief(number: int, measure: dict) -> str:
 
 def detail(number: int, measure: dict) -> str:
     lines = [f"第{number}条：{measure['title']}", (measure.get("text") or "").strip()]
+    if measure.get("kind") == "commitment":
+        lines.append(promise(measure))
+        if measure.get("source"):
+            lines.append(f"出处：{measure['source']}")
+        return "\n".join(l for l in lines if l)
+    if measure.get("beneficiaries"):
+        lines.append(f"享受主体：{measure['beneficiaries']}")
     if measure.get("lead_department"):
         lines.append(f"牵头单位：{measure['lead_department']}")
     lines.append(f"怎么享受：{how_to_get(measure)}")

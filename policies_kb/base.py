@@ -58,6 +58,7 @@ class PolicyBase:
         self.dir = Path(settings.policy_dir)
         self.store = Store(self.dir / "policies.sqlite3")
         self._embedder = embedder
+        self._query_encoder = None
         self.model_name = embedder.model_id if embedder is not None else str(settings.embed_model)
         # What a stored vector depends on: the model and how passages are prepared for it.
         self.model_id = f"{self.model_name}|{EMBED_SCHEME}"
@@ -78,6 +79,20 @@ class PolicyBase:
         base = cls(settings or get_settings(), embedder)
         base.check_indexes()
         return base
+
+    @property
+    def query_encoder(self):
+        """What encodes questions: ONNX Runtime on the bot's export when it is current for this model
+        (``policies_kb.embed.get_query_encoder``), else the passage model. A model handed in that is not
+        the settings' model (e.g. a quantised one in the bench) encodes its own queries."""
+        if self._query_encoder is None:
+            from policies_kb.embed import get_query_encoder
+
+            if self._embedder is not None and self._embedder.model_id != str(self.settings.embed_model):
+                self._query_encoder = self._embedder
+            else:
+                self._query_encoder = get_query_encoder(self.model_name)
+        return self._query_encoder
 
     @property
     def embedder(self):
@@ -503,7 +518,7 @@ class PolicyBase:
         if not 1 <= int(top_k) <= 100:
             raise Invalid("TOP_K_INVALID", "返回条数 top_k 应在 1 到 100 之间。", field="top_k")
         q = searching.prepare(query)
-        qvec = self.embedder.queries([q.text])[0] if mode != "bm25" else None
+        qvec = self.query_encoder.queries([q.text])[0] if mode != "bm25" else None
         self.refresh_if_changed()
         with self.lock:
             boosts = self._business_boosts(q.text) if audience == "business" else {}
@@ -521,6 +536,7 @@ class PolicyBase:
                 continue
             r = self._result(m, score, expl)
             r["file"] = Path(str(files.get(m.get("doc_key")) or "")).name or None
+            r["passage"] = searching.best_passage(m["text"], q.tokens)  # the sentences that answer
             results.append(r)
         if record_hits:
             self.store.add_hits([r["measure_id"] for r in results])
@@ -557,7 +573,7 @@ class PolicyBase:
         if not eligible:
             return []
         q = searching.prepare(matching.profile_query(profile, needs))
-        qvec = self.embedder.queries([q.text])[0]
+        qvec = self.query_encoder.queries([q.text])[0]
         with self.lock:
             ranked = searching.retrieve(q, qvec, self.dense, self.keywords, len(self.dense) or 1, "hybrid",
                                         depth=max(len(self.dense), 1), kinds=self.kinds)

@@ -21,6 +21,7 @@ Each result explains itself: the query keywords it contains, its rank and raw sc
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,3 +135,29 @@ def retrieve(q: Query, qvec: np.ndarray | None, dense: DenseIndex, keywords: Key
             "dense_weight": DENSE_WEIGHT,
         }))
     return out
+
+
+PASSAGE_CHARS = 160       # items longer than this get an answering passage in their result
+_SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
+
+
+def best_passage(text: str, query_tokens: list[str], limit: int = PASSAGE_CHARS) -> str:
+    """The window of consecutive sentences (at most ``limit`` characters) of a long item that holds
+    the most distinct query keywords (the first such window on a tie); short items are their own passage."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    sentences = [x.strip() for x in _SENTENCE_END.split(text) if x.strip()]
+    tokens = [t for t in dict.fromkeys(query_tokens) if len(t) > 1 or not t.isascii()]
+    best, best_score = "", -1
+    for i in range(len(sentences)):
+        window = sentences[i]
+        j = i + 1
+        while j < len(sentences) and len(window) + len(sentences[j]) <= limit:
+            window += sentences[j]
+            j += 1
+        norm = normalize(window).lower()
+        score = sum(1 for t in tokens if t in norm)
+        if score > best_score:
+            best, best_score = window, score
+    return best[:limit * 2]
