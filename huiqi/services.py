@@ -330,7 +330,7 @@ def schedule_restart(svc: Service, reason: str, now: float) -> None:
         log.error("%s 的端口 %d 在 %d 秒内未释放，稍后重试", svc.label, svc.port, PORT_FREE_TIMEOUT_S)
     delay = 0 if n == 1 else min(2 ** (n - 1), BACKOFF_MAX_S)
     level = logging.ERROR if n > 3 else logging.WARNING
-    log.log(level, "%s %s，%s重启（%d 秒内第 %d 次），详见 log/%s.log", svc.label, reason,
+    log.log(level, "%s %s，正在重启（%s；%d 秒内第 %d 次），详见 log/%s.log", svc.label, reason,
             "立即" if delay == 0 else f"{delay} 秒后", RESTART_WINDOW_S, n, svc.name)
     svc.next_start = time.monotonic() + delay
 

@@ -235,3 +235,23 @@ def _pgid(proc_dir: Path) -> int | None:
         return os.getpgid(int(proc_dir.name))
     except (ProcessLookupError, ValueError, PermissionError):
         return None
+
+
+def test_stop_ends_services_left_behind_by_a_killed_supervisor_and_nothing_else(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", api_port=_free_port(), rasa_port=_free_port(),
+                        action_port=_free_port())
+    settings.ensure_data_dir()
+    api = {s.name: s for s in sup.services(settings)}["api"]
+    api.start(settings.log_dir)  # its supervisor then died with SIGKILL: the service and its pid file remain
+    assert _wait(api.healthy, 120), "the API did not start"
+    bystander = sup.subprocess.Popen(["sleep", "60"])
+    (sup.service_pid_dir(settings) / "rasa.pid").write_text(str(bystander.pid))  # a stale pid, reused
+    try:
+        stopped = sup.stop_leftovers(settings)
+        assert stopped == [api.label]
+        assert _wait(lambda: sup.port_free("127.0.0.1", settings.api_port), 15)
+        assert bystander.poll() is None  # not one of ours: left alone
+        assert list(sup.service_pid_dir(settings).glob("*.pid")) == []
+    finally:
+        bystander.kill()
+        api.stop(grace_s=2)
