@@ -41,8 +41,8 @@ from huiqi.settings import REPO_ROOT, DataDirError, Settings, get_settings
 
 HEALTH_TIMEOUT_S = 300      # a service must answer its health check this long after a start
 HEALTH_EVERY_S = 5          # health check period of a running service
-HEALTH_CHECK_TIMEOUT_S = 5  # one check fails when the answer takes longer
-HEALTH_FAILURES = 3         # failed checks in a row (after the service was up) before it is restarted
+HEALTH_CHECK_TIMEOUT_S = 10  # one check fails when the answer takes longer (a busy Rasa answers late)
+HEALTH_FAILURES = 4         # failed checks in a row (after the service was up, about a minute) before a restart
 PORT_FREE_TIMEOUT_S = 15    # how long a restart waits for the killed group's port to be released
 BACKOFF_MAX_S = 30          # longest pause between restarts of a service that keeps failing
 RESTART_WINDOW_S = 300      # restarts within this window count towards the back-off
