@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from huiqi.errors import Invalid
 from huiqi.text import normalize
 from ledger import credit_code as cc
-from ledger.problems import CATEGORIES, MAX_DESCRIPTION, file_problem
+from ledger.problems import CATEGORIES, MAX_DESCRIPTION, file_problem, find_by_filing_key
 
 from actions import context
 
@@ -229,29 +229,53 @@ def filing_arguments(tracker: Tracker, ident: context.Identity | None) -> dict[s
             "claimed_credit_code": code if code and code != NO_CODE else None}  # unverified: not a log-in
 
 
+FORM_START_ACTION = "action_start_complaint"
+FORM_NAME = "complaint_form"
+
+
+def filing_key(tracker: Tracker) -> str | None:
+    """Idempotency key of this filing: the conversation id plus the form instance, i.e. the moment
+    (tracker event timestamp) this complaint form was started. A 确认 sent again after its reply was
+    lost (a service killed after the ledger write) belongs to the same instance and gets the same key."""
+    for kind, name in (("action", FORM_START_ACTION), ("active_loop", FORM_NAME)):
+        for event in reversed(tracker.events or []):
+            if event.get("event") == kind and event.get("name") == name and event.get("timestamp") is not None:
+                return f"chat:{tracker.sender_id}:{float(event['timestamp'])!r}"
+    return None
+
+
 class ActionFileComplaint(Action):
-    """Write to the ledger first; reply only after the write. On failure keep every slot for a retry."""
+    """Write to the ledger first; reply only after the write. Idempotent: the filing carries
+    ``filing_key``, and a repeated 确认 gets the ticket already filed. On failure keep every slot for a retry."""
 
     def name(self) -> str:
         return "action_file_complaint"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        if not (tracker.get_slot("complaint_category") and tracker.get_slot("complaint_description")):
-            dispatcher.utter_message(text="没有待提交的问题。要反映问题请说“我要反映问题”。")
-            return [SlotSet("complaint_pending", False)]
+        key = filing_key(tracker)
+        has_content = bool(tracker.get_slot("complaint_category") and tracker.get_slot("complaint_description"))
         try:
             with context.ledger() as db:
+                earlier = find_by_filing_key(db, key, settings=context.settings()) if key else None
+                if earlier is None and not has_content:
+                    dispatcher.utter_message(text="没有待提交的问题。要反映问题请说“我要反映问题”。")
+                    return [SlotSet("complaint_pending", False)]
                 ident = context.identify(tracker, db)
-                problem = file_problem(db, settings=context.settings(), **filing_arguments(tracker, ident))
+                problem = earlier or file_problem(db, settings=context.settings(), filing_key=key,
+                                                  **filing_arguments(tracker, ident))
         except Invalid as exc:
             dispatcher.utter_message(text=f"还不能提交：{exc.message}您填的内容都还在，改好后回复“重新提交”。")
             return [SlotSet("complaint_pending", True)]
         except Exception:  # the ledger is unreachable or failed: keep the data, say so
-            log.exception("filing a complaint failed")
+            log.exception("filing a complaint failed (key %s)", key)
             dispatcher.utter_message(
                 text="抱歉，系统暂时没能保存您的问题，您填的内容我都记着。请稍后回复“重新提交”再试；"
                      "着急的话也可以拨打12345反映。")
             return [SlotSet("complaint_pending", True)]
+        if earlier is not None:
+            dispatcher.utter_message(response="utter_complaint_already_filed", ticket_no=problem["ticket_no"],
+                                     due=context.month_day(problem["due_on"]))
+            return [SlotSet(s, None) for s in FORM_SLOTS] + [SlotSet("complaint_pending", False)]
         assignee = problem.get("assignee")
         who = f"{assignee['name']}（{assignee['office']}）" if assignee else problem["office"]
         dispatcher.utter_message(

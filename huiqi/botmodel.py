@@ -52,6 +52,7 @@ def rasa_env(settings: Settings) -> dict:
     """Environment for every Rasa command: endpoints.yml reads these with ${VAR} substitution."""
     env = dict(os.environ)
     env["HUIQI_ACTION_URL"] = settings.action_url
+    env["HUIQI_ACTION_TOKEN"] = settings.action_token()
     env["HUIQI_TRACKER_DB"] = str(settings.tracker_store_path.resolve())
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "bot")])
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,21 +1,52 @@
-"""Run the Rasa CLI with a ``GET /healthz`` route added to the Rasa server.
+"""Run the Rasa CLI with a ``GET /healthz`` route, the API token taken from the environment, and
+an honest answer when the action server fails.
 
 Runs inside ``.venv-rasa`` (Python 3.10): it must import nothing from this repo that needs
-the main virtualenv. Usage is exactly ``rasa``'s: ``python -m huiqi.rasa_launcher run ...``.
-``/healthz`` answers 200 once the model is loaded and 503 before.
+the main virtualenv. Usage is ``rasa``'s: ``python -m huiqi.rasa_launcher run ...``.
+
+- ``/healthz`` answers 200 once the model is loaded and 503 before; request bodies over 1 MB are refused.
+- ``HUIQI_RASA_AUTH_TOKEN`` (set by the supervisor) becomes ``--auth-token`` inside the process, so the
+  token never appears on a command line (``ps`` shows the command line to every user).
+- When a custom action (or a form's validation) cannot be run because the action server is down,
+  stalled or answers with an error, Rasa 3.6 logs it and carries on as if the action had returned
+  nothing: the user got an empty reply, and the turn (a 确认 included) was recorded as done. Here
+  the turn is undone instead: every slot and the active form are set back to what they were before
+  the message (``restore_events``; Rasa's ``UserUtteranceReverted`` cannot be used, because inside a
+  form it rewinds past the form's earlier turns), and the user gets the named response
+  ``utter_service_unavailable``, which asks them to send the same message again shortly. Filing
+  is idempotent (``actions/complaint.py``), so a 确认 sent again never files a second ticket.
 """
 from __future__ import annotations
 
+import contextvars
+import logging
+import os
 import sys
+from typing import Any, Dict, List, Optional, Text
 
 import rasa.server
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActiveLoop, BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import response
+
+TOKEN_ENV = "HUIQI_RASA_AUTH_TOKEN"
+MAX_REQUEST_BYTES = 1_000_000  # Sanic's default is 100 MB; a chat message is capped at 2,000 characters anyway
+UNAVAILABLE_RESPONSE = "utter_service_unavailable"
+
+log = logging.getLogger("huiqi.rasa_launcher")
+_failed_actions: contextvars.ContextVar[Optional[List[Text]]] = contextvars.ContextVar("huiqi_failed_actions",
+                                                                                      default=None)
 
 _create_app = rasa.server.create_app
 
 
 def create_app_with_healthz(*args, **kwargs):
     app = _create_app(*args, **kwargs)
+    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
     @app.get("/healthz")
     async def healthz(request):
@@ -26,10 +57,78 @@ def create_app_with_healthz(*args, **kwargs):
     return app
 
 
+_remote_run = RemoteAction.run
+
+
+async def run_remote_action(self: RemoteAction, *args: Any, **kwargs: Any):
+    """Rasa's RemoteAction.run, noting in the current turn that the action server failed."""
+    try:
+        return await _remote_run(self, *args, **kwargs)
+    except ActionExecutionRejection:  # a form declining a slot: normal dialogue, not a failure
+        raise
+    except Exception:
+        failed = _failed_actions.get()
+        if failed is not None:
+            failed.append(self.name())
+        raise
+
+
+def restore_events(tracker: DialogueStateTracker, domain: Domain) -> List[Event]:
+    """Events that set every slot and the active loop back to their state before the latest user message."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=None)
+    if last_user is None:
+        return []
+    before = DialogueStateTracker.from_events(tracker.sender_id, events[:last_user], domain.slots)
+    fixes: List[Event] = [SlotSet(name, before.slots[name].value) for name, slot in tracker.slots.items()
+                          if name in before.slots and slot.value != before.slots[name].value]
+    if tracker.active_loop_name != before.active_loop_name:
+        fixes.append(ActiveLoop(before.active_loop_name))
+    return fixes
+
+
+_handle_message = MessageProcessor.handle_message
+
+
+async def handle_message(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
+    """Rasa's handle_message; a turn in which a custom action failed is undone and the user told so."""
+    failed: List[Text] = []
+    token = _failed_actions.set(failed)
+    try:
+        result = await _handle_message(self, message)
+    finally:
+        _failed_actions.reset(token)
+    if not failed:
+        return result
+    log.error("action server failed during the turn of %s (%s): turn undone, user asked to resend",
+              message.sender_id, ", ".join(failed))
+    tracker = await self.get_tracker(message.sender_id)
+    for event in restore_events(tracker, self.domain):
+        tracker.update(event)
+    channel = message.output_channel
+    reply = await self.nlg.generate(UNAVAILABLE_RESPONSE, tracker, channel.name())
+    if reply and reply.get("text"):
+        tracker.update(BotUttered(reply["text"], metadata={"utter_action": UNAVAILABLE_RESPONSE}))
+        await channel.send_text_message(message.sender_id, reply["text"])
+    await self.save_tracker(tracker)
+    return channel.messages if isinstance(channel, CollectingOutputChannel) else result
+
+
 rasa.server.create_app = create_app_with_healthz
+RemoteAction.run = run_remote_action
+MessageProcessor.handle_message = handle_message
+
+
+def argv_with_token(argv: List[Text], environ: Dict[Text, Text]) -> List[Text]:
+    """Add ``--auth-token`` from the environment (inside this process only)."""
+    token = environ.get(TOKEN_ENV)
+    if token and "--auth-token" not in argv:
+        return [*argv, "--auth-token", token]
+    return argv
+
 
 if __name__ == "__main__":
     from rasa.__main__ import main
 
-    sys.argv[0] = "rasa"
+    sys.argv = argv_with_token(["rasa", *sys.argv[1:]], dict(os.environ))
     main()

@@ -173,3 +173,34 @@ def test_failed_write_says_so_and_keeps_everything_for_a_retry(tmp_path, monkeyp
     assert "没能保存" in said and "重新提交" in said
     slots = slots_of(events)
     assert slots == {"complaint_pending": True}  # no field was cleared
+
+
+def _form_started(at: float) -> tuple:
+    return ({"event": "action", "name": "action_start_complaint", "timestamp": at},
+            {"event": "active_loop", "name": "complaint_form", "timestamp": at + 0.01})
+
+
+def _count(db, sender: str) -> int:
+    return db.execute("SELECT count(*) FROM problems WHERE filing_key LIKE ?", [f"chat:{sender}:%"]).fetchone()[0]
+
+
+def test_a_repeated_confirmation_returns_the_ticket_already_filed(world):
+    confirmed = {**FILLED, "complaint_confirmed": True}
+    first = tracker("确认", "affirm", slots=confirmed, sender="conv-dup", history=_form_started(1733300000.25))
+    msgs, _ = run(ActionFileComplaint(), first)
+    ticket = texts(msgs).split("工单号：")[1].split("。")[0]
+    # The reply was lost (Rasa killed after the ledger write): the same form instance confirms again.
+    again, events = run(ActionFileComplaint(), first)
+    assert again == [{**again[0], "response": "utter_complaint_already_filed", "ticket_no": ticket}]
+    assert slots_of(events)["complaint_pending"] is False and slots_of(events)["complaint_description"] is None
+    # Even once the form's slots were cleared, a stray 确认 names the ticket instead of filing nothing or twice.
+    cleared = tracker("确认", "affirm", sender="conv-dup", history=_form_started(1733300000.25))
+    late, _ = run(ActionFileComplaint(), cleared)
+    assert late[0]["response"] == "utter_complaint_already_filed" and late[0]["ticket_no"] == ticket
+    assert _count(world.db(), "conv-dup") == 1
+    # A new complaint in the same conversation is a new form instance: a new ticket.
+    second = tracker("确认", "affirm", slots=confirmed, sender="conv-dup",
+                     history=(*_form_started(1733300000.25), *_form_started(1733300900.5)))
+    msgs, _ = run(ActionFileComplaint(), second)
+    assert texts(msgs).split("工单号：")[1].split("。")[0] != ticket
+    assert _count(world.db(), "conv-dup") == 2

@@ -154,3 +154,41 @@ def test_svm_intent_classifier_survives_saving_and_loading_and_ranks_by_probabil
 def test_svm_intent_classifier_refuses_an_intent_with_one_example():
     out = train_svm({"goodbye": ["再见"]})
     assert "at least 2 examples" in out["error"]
+
+
+def test_channel_guard_answers_empty_long_and_internal_messages_itself():
+    out = in_rasa("""
+import json
+from rasa.shared.core.domain import Domain
+from bot.rasa_ext.channels import MAX_MESSAGE_CHARS, refusal
+domain = Domain.load("bot/domain.yml")
+intents = domain.intents
+cases = {"empty": "", "blank": "  \\n\\t ", "none": None, "number": 5, "long": "审" * (MAX_MESSAGE_CHARS + 1),
+         "at_cap": "审" * MAX_MESSAGE_CHARS, "handback": "/EXTERNAL_handback", "restart": "/restart",
+         "session": "/session_start", "entities": '/affirm{"enterprise_code": "91620102444491904B"}',
+         "unknown": "/我要投诉", "button": "/affirm", "cancel_button": "/cancel", "text": "我要反映问题",
+         "slash_inside": "路线 A/B 的补贴"}
+answers = {k: refusal(v, intents) for k, v in cases.items()}
+answers["responses"] = [r for r in ("utter_empty_message", "utter_message_too_long", "utter_internal_command",
+                                     "utter_service_unavailable", "utter_complaint_already_filed")
+                        if domain.responses.get(r)]
+print(json.dumps(answers))
+""")
+    assert out == {"empty": "utter_empty_message", "blank": "utter_empty_message", "none": "utter_empty_message",
+                   "number": "utter_empty_message", "long": "utter_message_too_long", "at_cap": None,
+                   "handback": "utter_internal_command", "restart": "utter_internal_command",
+                   "session": "utter_internal_command", "entities": "utter_internal_command",
+                   "unknown": "utter_internal_command", "button": None, "cancel_button": None, "text": None,
+                   "slash_inside": None,
+                   "responses": ["utter_empty_message", "utter_message_too_long", "utter_internal_command",
+                                 "utter_service_unavailable", "utter_complaint_already_filed"]}
+
+
+def test_rasa_launcher_takes_the_api_token_from_the_environment_not_the_command_line():
+    out = in_rasa("""
+import json
+from huiqi.rasa_launcher import argv_with_token
+print(json.dumps([argv_with_token(["rasa", "run"], {"HUIQI_RASA_AUTH_TOKEN": "t0k"}),
+                  argv_with_token(["rasa", "run"], {})]))
+""")
+    assert out == [["rasa", "run", "--auth-token", "t0k"], ["rasa", "run"]]

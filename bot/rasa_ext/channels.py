@@ -1,4 +1,16 @@
-"""Input channels: REST with metadata, and socket.io with working session persistence.
+"""Input channels: REST with metadata, and socket.io with working session persistence; both guarded.
+
+Guard (``guarded``, on both channels): a message that the dialogue must not see is answered at the
+channel with a named response of ``bot/domain.yml`` and never reaches NLU or the tracker:
+
+- empty or whitespace-only (or not text at all): ``utter_empty_message``;
+- longer than ``MAX_MESSAGE_CHARS``: ``utter_message_too_long`` (Rasa's RegexFeaturizer costs
+  matches × tokens, so one 50k-character message held every conversation for seconds);
+- an intent typed as ``/name``, which Rasa would take as that intent with no NLU, when the name is
+  an internal one (``EXTERNAL_*`` such as the staff's hand-back, Rasa's ``restart``,
+  ``session_start``, ``back``, ``nlu_fallback``), not an intent of the domain, or carries entities
+  or other text: ``utter_internal_command``. The buttons' payloads (``/affirm``, ``/cancel``…)
+  stay allowed.
 
 REST: forwards the ``metadata`` object of the request body to the tracker.
 
@@ -8,20 +20,83 @@ log-in token there (``{"sender", "message", "metadata": {"token": ...}}``). It k
 """
 from __future__ import annotations
 
+import logging
+import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Collection, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
-from sanic import Blueprint
+from sanic import Blueprint, Sanic
 from sanic.request import Request
+
+MAX_MESSAGE_CHARS = 2000
+INTERNAL_INTENTS = frozenset({"restart", "session_start", "back", "nlu_fallback"})  # Rasa's own
+EXTERNAL_PREFIX = "EXTERNAL_"  # intents triggered by staff through the API, never typed
+_COMMAND = re.compile(r"^\s*/([^\s{@]*)(.*)$", re.S)
+
+log = logging.getLogger(__name__)
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+def refusal(text: Any, user_intents: Collection[Text]) -> Optional[Text]:
+    """The named response answering a message the dialogue must not see, or None to pass it on."""
+    if not isinstance(text, str) or not text.strip():
+        return "utter_empty_message"
+    if len(text) > MAX_MESSAGE_CHARS:
+        return "utter_message_too_long"
+    command = _COMMAND.match(text)
+    if command:
+        intent, rest = command.group(1), command.group(2).strip()
+        if (rest or intent.startswith(EXTERNAL_PREFIX) or intent in INTERNAL_INTENTS
+                or intent not in user_intents):
+            return "utter_internal_command"
+    return None
+
+
+def _agent() -> Any:
+    for app in Sanic._app_registry.values():
+        agent = getattr(app.ctx, "agent", None)
+        if agent is not None:
+            return agent
+    return None
+
+
+def _response_text(agent: Any, name: Text) -> Optional[Text]:
+    variants = agent.domain.responses.get(name) if agent and agent.domain else None
+    return (variants or [{}])[0].get("text")
+
+
+def guarded(on_new_message: Handler) -> Handler:
+    """Wrap a channel's message handler with the guard described in the module docstring."""
+
+    async def handle(message: UserMessage) -> Any:
+        agent = _agent()
+        intents = agent.domain.intents if agent and agent.domain else ()
+        answer = refusal(message.text, intents)
+        if answer is None:
+            return await on_new_message(message)
+        log.info("message of %s answered at the channel: %s", message.sender_id, answer)
+        text = _response_text(agent, answer)
+        if text:
+            await message.output_channel.send_text_message(message.sender_id, text)
+        return None
+
+    return handle
 
 
 class MetadataRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        text = (req.json or {}).get("message") if isinstance(req.json, dict) else None
+        return text if isinstance(text, str) else ""  # not text: answered as an empty message
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        return super().blueprint(guarded(on_new_message))
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         body = request.json or {}
@@ -43,7 +118,7 @@ class PersistentSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        webhook = super().blueprint(guarded(on_new_message))
         sio = webhook.ctx.sio
 
         async def session_request(sid: Text, data: Optional[Dict]) -> None:

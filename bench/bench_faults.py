@@ -1,0 +1,175 @@
+"""Chat under load and under faults, on services started here (own data dir and ports):
+
+- turn latency p50/p95 for 1 business and for N (default 30) businesses filing a complaint at once
+  (through the REST channel, anonymous users, every turn timed), tickets filed vs. told;
+- restart time of each service after ``kill -9`` (until a new process answers its health check);
+- the cost of a long message: turns of 100, 2,000 (the cap) and 20,000 / 50,000 characters through
+  the channel, beside the NLU cost of the same 20,000 characters through Rasa's /model/parse, which
+  bypasses the channel's cap (what every such message cost before it, in this same run).
+
+    .venv/bin/python bench/bench_faults.py [--concurrent 30] [--ports 33005,33055,33800]
+
+Targets (issue 17): p95 <= 1 s at 30 concurrent businesses; each service back within 15 s; 0 lost, 0 duplicated.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+ANSWERS = {"complaint_category": "审批服务", "contact_name": "王经理", "contact_phone": "13919191234",
+           "complaint_credit_code": "跳过", "complaint_confirmed": "确认"}
+MAX_FORM_TURNS = 10
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+class Bench:
+    def __init__(self, rasa_port: int, action_port: int, api_port: int):
+        self.data = ROOT / "var" / "bench-faults"
+        self.env = dict(os.environ, HUIQI_DATA_DIR=str(self.data), HUIQI_RASA_PORT=str(rasa_port),
+                        HUIQI_ACTION_PORT=str(action_port), HUIQI_API_PORT=str(api_port), HUIQI_DEMO_MODE="1",
+                        HUIQI_RASA_MODELS_DIR=str(ROOT / "var" / "rasa-models"), PYTHONPATH=str(ROOT))
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("HUIQI_")})
+        from huiqi.settings import get_settings
+        get_settings.cache_clear()
+        self.s = get_settings()
+
+    def sh(self, *args: str) -> None:
+        subprocess.run([sys.executable, *args], cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def up(self) -> None:
+        shutil.rmtree(self.data, ignore_errors=True)
+        self.sh("-m", "ledger", "seed-demo")
+        self.sh("-m", "huiqi.services", "up")
+
+    def down(self) -> None:
+        subprocess.run([sys.executable, "-m", "huiqi.services", "stop"], cwd=ROOT, env=self.env,
+                       stdout=subprocess.DEVNULL)
+
+    # ------------------------------------------------------------------ chat
+    def say(self, sender: str, text: str, timings: list | None = None) -> list[dict]:
+        t0 = time.perf_counter()
+        r = httpx.post(f"{self.s.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                       timeout=300)
+        if timings is not None:
+            timings.append(time.perf_counter() - t0)
+        return r.json() if r.status_code == 200 else []
+
+    def requested_slot(self, sender: str) -> str | None:
+        t = httpx.get(f"{self.s.rasa_url}/conversations/{sender}/tracker",
+                      params={"token": self.s.rasa_api_token()}, timeout=300).json()
+        return t["slots"].get("requested_slot") if (t.get("active_loop") or {}).get("name") else None
+
+    def conversation(self, i: int, timings: list, told: list) -> None:
+        sender = f"bench-{uuid.uuid4().hex}"
+        answers = {**ANSWERS, "complaint_description": f"道路运输证换证拖了两个月还没办下来，第{i}家企业"}
+        reply = self.say(sender, f"我要反映问题：{answers['complaint_description']}", timings)
+        for _ in range(MAX_FORM_TURNS):
+            slot = self.requested_slot(sender)
+            if slot is None:
+                break
+            reply = self.say(sender, answers[slot], timings)
+        text = "\n".join(m.get("text") or "" for m in reply)
+        told.extend(w.split("。")[0] for w in text.split("工单号：")[1:])
+
+    def load(self, n: int) -> dict:
+        timings: list[float] = []
+        told: list[str] = []
+        before = self.count()
+        threads = [threading.Thread(target=self.conversation, args=(i, timings, told)) for i in range(n)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        return {"turns": len(timings), "p50": pct(timings, 50), "p95": pct(timings, 95), "wall": wall,
+                "told": len(told), "distinct": len(set(told)), "filed": self.count() - before}
+
+    def count(self) -> int:
+        conn = sqlite3.connect(f"file:{self.s.ledger_path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute("SELECT count(*) FROM problems").fetchone()[0]
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------------ faults
+    def restart_time(self, service: str) -> float:
+        pid_file = self.s.data_dir / "run" / f"{service}.pid"
+        old = int(pid_file.read_text())
+        url = {"rasa": f"{self.s.rasa_url}/healthz", "api": f"{self.s.api_url}/healthz",
+               "actions": self.s.action_url.rsplit("/", 1)[0] + "/healthz"}[service]
+        t0 = time.perf_counter()
+        os.kill(old, signal.SIGKILL)
+        while time.perf_counter() - t0 < 600:
+            try:
+                if int(pid_file.read_text()) != old and httpx.get(url, timeout=5).status_code == 200:
+                    return time.perf_counter() - t0
+            except (httpx.HTTPError, ValueError, OSError):
+                pass
+            time.sleep(0.2)
+        return float("inf")
+
+    # ------------------------------------------------------------------ long messages
+    def long_turns(self) -> dict:
+        out = {}
+        for n in (100, 2000, 20_000, 50_000):
+            text = ("我们公司的道路运输证年审一直办不下来窗口说材料不齐" * (n // 25 + 1))[:n]
+            times: list[float] = []
+            self.say(f"bench-long-{uuid.uuid4().hex}", text, times)
+            out[f"channel {n}"] = times[0]
+        text = ("我们公司的道路运输证年审一直办不下来窗口说材料不齐" * 801)[:20_000]
+        t0 = time.perf_counter()
+        httpx.post(f"{self.s.rasa_url}/model/parse", params={"token": self.s.rasa_api_token()},
+                   json={"text": text}, timeout=300)
+        out["uncapped NLU 20000 (/model/parse, before the cap)"] = time.perf_counter() - t0
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--concurrent", type=int, default=30)
+    ap.add_argument("--ports", default="33005,33055,33800")
+    args = ap.parse_args()
+    b = Bench(*(int(p) for p in args.ports.split(",")))
+    b.up()
+    try:
+        b.conversation(-1, [], [])  # warm-up
+        one = b.load(1)
+        one_more = b.load(1)
+        single = {k: (one[k] + one_more[k]) / 2 if k in ("p50", "p95", "wall") else one[k] + one_more[k] for k in one}
+        many = b.load(args.concurrent)
+        print("== chat turns (complaint form, REST channel, anonymous businesses)")
+        for label, r in (("1 business (baseline)", single), (f"{args.concurrent} concurrent", many)):
+            print(f"{label:<24} turns {r['turns']:>4}  p50 {r['p50']:.2f} s  p95 {r['p95']:.2f} s  "
+                  f"tickets told {r['told']} distinct {r['distinct']} filed {r['filed']}")
+        print("   target: p95 <= 1 s at 30 concurrent; told == distinct == filed (0 lost, 0 duplicated)")
+        print("== long messages (one turn each)")
+        for label, secs in b.long_turns().items():
+            print(f"{label:<52} {secs:.2f} s")
+        print("== restart after kill -9 (until a new process answers its health check)")
+        for service in ("actions", "api", "rasa"):
+            print(f"{service:<8} {b.restart_time(service):.1f} s   (target 15 s)")
+    finally:
+        b.down()
+
+
+if __name__ == "__main__":
+    main()
