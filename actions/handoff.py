@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from ledger import clock
 from ledger.handoffs import add_message, close_handoff, open_handoff, request_handoff
 
 from actions import context
+from actions.interruptions import FormDialogue, leave_if_exited
 from actions.status import phone_check
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,10 @@ def known_phone(tracker: Tracker, slots=PHONE_SLOTS) -> str | None:
     return next((tracker.get_slot(s) for s in slots if tracker.get_slot(s) not in (None, "-")), None)
 
 
-class ValidateHandoffForm(FormValidationAction):
-    """Anonymous users leave a phone number first (the official needs a way to reach them)."""
+class ValidateHandoffForm(FormDialogue, FormValidationAction):
+    """Anonymous users leave a phone number first (the official needs a way to reach them). A message with no
+    number in it (「我要找你们领导」) gets an explanation of why the number is needed and how else to reach a
+    person, not a phone-format error."""
 
     def name(self) -> str:
         return "validate_handoff_form"
@@ -53,10 +57,18 @@ class ValidateHandoffForm(FormValidationAction):
             return []
         return domain_slots
 
+    def answers(self, slot: str, intent: str, text: str, tracker: Tracker) -> bool:
+        return context.parse_phone(text)[0] is not None
+
     def validate_handoff_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {"handoff_phone": None}
-        return {"handoff_phone": phone_check(context.entity(tracker, "phone") or value, dispatcher)}
+        said = context.entity(tracker, "phone") or value
+        if not re.search(r"\d", context.normalize(str(said))):
+            dispatcher.utter_message(response="utter_handoff_needs_phone",
+                                     office_hours=context.settings().office_hours)
+            return {"handoff_phone": None}
+        return {"handoff_phone": phone_check(said, dispatcher)}
 
 
 class ActionRequestHuman(Action):
@@ -64,6 +76,9 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        left = leave_if_exited(tracker, dispatcher)  # the user left the form: nothing to file
+        if left is not None:
+            return left
         try:
             with context.ledger() as db:
                 ident = context.identify(tracker, db)

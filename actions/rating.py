@@ -16,7 +16,7 @@ from ledger.workflow import RATABLE, RATINGS, rate
 
 from actions import context
 from actions.complaint import substantive
-from actions.interruptions import OtherTasksFirst
+from actions.interruptions import EXIT_SLOT, FormDialogue, leave_if_exited
 from actions.measures import CN_NUMBERS
 from actions.status import phone_check, ticket_check
 
@@ -79,7 +79,7 @@ class ActionStartRating(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = context.text_of(tracker)
-        events = [SlotSet(s, None) for s in SLOTS]
+        events = [SlotSet(s, None) for s in SLOTS] + [SlotSet(EXIT_SLOT, None)]
         with context.ledger() as db:
             ident = context.identify(tracker, db)
             ticket = context.find_ticket(text)
@@ -118,7 +118,7 @@ class ActionAskRatingTicket(Action):
         return []
 
 
-class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
+class ValidateRatingForm(FormDialogue, FormValidationAction):
     def name(self) -> str:
         return "validate_rating_form"
 
@@ -133,7 +133,10 @@ class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
             if intent == "ask_policy":
                 return bool(entity) and rating_clause(text)
             return rating_from(text, entity) is not None
-        # rating_comment: a comment that complains is the comment; a bare 我要投诉 or a question is not
+        # rating_comment: 「没有」「不用了」 say there is no comment; a comment that complains is the comment;
+        # a bare 我要投诉 or a question is not
+        if _NO_COMMENT.match(text.strip()):
+            return True
         return intent == "file_complaint" and substantive(text)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -188,6 +191,9 @@ class ActionSubmitRating(Action):
         return "action_submit_rating"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        left = leave_if_exited(tracker, dispatcher)  # the user left the form: nothing to file
+        if left is not None:
+            return left
         get = tracker.get_slot
         reset = [SlotSet(s, None) for s in SLOTS]
         if get("rating_ticket") in (None, SKIP) or get("rating_value") in (None, SKIP):

@@ -13,10 +13,9 @@ from huiqi.errors import HuiqiError
 from ledger.problems import OPEN_STATUSES, find_for_claimant, get_problem, list_problems
 
 from actions import context
-from actions.interruptions import OtherTasksFirst
+from actions.interruptions import EXIT_SLOT, FormDialogue, leave_if_exited
 from actions.problems_view import problem_line
 
-TICKET_HELP = "工单号的格式是“HQ-年月日-4位序号”，如 HQ-20240315-0012，请核对后重新输入。"
 
 
 def phone_check(value: str | None, dispatcher: CollectingDispatcher) -> str | None:
@@ -24,7 +23,7 @@ def phone_check(value: str | None, dispatcher: CollectingDispatcher) -> str | No
         return None
     phone, problem = context.parse_phone(str(value or ""))
     if problem:
-        dispatcher.utter_message(text=problem)
+        dispatcher.utter_message(**problem)
     return phone
 
 
@@ -33,7 +32,7 @@ def ticket_check(value: str | None, dispatcher: CollectingDispatcher) -> str | N
         return None
     ticket = context.find_ticket(str(value or ""))
     if not ticket:
-        dispatcher.utter_message(text=TICKET_HELP)
+        dispatcher.utter_message(response="utter_invalid_ticket")
     return ticket
 
 
@@ -46,10 +45,10 @@ class ActionStartStatus(Action):
         ticket = context.find_ticket(context.text_of(tracker))
         phone = tracker.get_slot("status_phone") or tracker.get_slot("rating_phone")
         return [SlotSet("status_ticket", ticket), SlotSet("status_phone", None if ident else phone),
-                *context.identity_slots(ident)]
+                SlotSet(EXIT_SLOT, None), *context.identity_slots(ident)]
 
 
-class ValidateStatusForm(OtherTasksFirst, FormValidationAction):
+class ValidateStatusForm(FormDialogue, FormValidationAction):
     def name(self) -> str:
         return "validate_status_form"
 
@@ -75,6 +74,9 @@ class ActionCheckStatus(Action):
         return "action_check_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        left = leave_if_exited(tracker, dispatcher)  # the user left the form: nothing to file
+        if left is not None:
+            return left
         ticket = tracker.get_slot("status_ticket")
         with context.ledger() as db:
             ident = context.identify(tracker, db)

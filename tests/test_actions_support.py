@@ -123,3 +123,8 @@ def slots_of(events: list[dict]) -> dict:
 
 def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
+
+
+def responses(messages: list[dict]) -> list[str]:
+    """The names of the domain responses the action sent (bot/domain.yml), in order."""
+    return [m["response"] for m in messages if m.get("response")]
