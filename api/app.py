@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from api import errors
 from api.routers import chat
 from api.routers import policies
-from api.routers import auth, enterprises, pairings, problems, staff, stats
+from api.routers import auth, enterprises, pairings, problems, review, staff, stats
 from api.routers import pushes
 from huiqi.settings import get_settings
 
@@ -29,7 +29,7 @@ def create_app() -> FastAPI:
 
     chat.install(app)
     app.include_router(policies.router)
-    for ledger_router in (auth, enterprises, problems, staff, pairings, stats):
+    for ledger_router in (auth, enterprises, problems, staff, pairings, stats, review):
         app.include_router(ledger_router.router, prefix=API_PREFIX)
     pushes.install(app, API_PREFIX)
 

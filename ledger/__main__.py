@@ -1,4 +1,4 @@
-"""``python -m ledger``: seed-demo, remind, export-dossier."""
+"""``python -m ledger``: seed-demo, remind, export-dossier, review (list, decide)."""
 from ledger.cli import app
 
 app()
