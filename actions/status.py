@@ -16,6 +16,8 @@ from actions import context
 from actions.interruptions import EXIT_SLOT, FormDialogue, leave_if_exited
 from actions.problems_view import problem_line
 
+SHOWN = 5  # problems listed in one status answer
+
 
 
 def phone_check(value: str | None, dispatcher: CollectingDispatcher) -> str | None:
@@ -87,19 +89,22 @@ class ActionCheckStatus(Action):
                     everything = list_problems(db, ident.actor, settings=context.settings(), limit=50)
                     found = [p for p in everything if p["status"] in (*OPEN_STATUSES, "replied", "closed")]
                     if not found:
-                        dispatcher.utter_message(text=f"{ident.name}目前没有在办的诉求。有新问题可以回复“反映问题”。")
+                        dispatcher.utter_message(response="utter_status_none_open", enterprise_name=ident.name)
                         return [SlotSet("status_ticket", None)]
                 elif ticket and tracker.get_slot("status_phone"):
                     found = [find_for_claimant(db, ticket, tracker.get_slot("status_phone"),
                                                settings=context.settings())]
                 else:
-                    dispatcher.utter_message(text="查进度需要工单号和提交时留的电话；企业登录后可以直接查。")
+                    dispatcher.utter_message(response="utter_status_needs_ticket")
                     return []
             except HuiqiError as exc:
-                dispatcher.utter_message(text=exc.message)
+                dispatcher.utter_message(response="utter_refused", message=exc.message)
                 return [SlotSet("status_ticket", None)]
-        head = "办理进度如下：" if len(found) == 1 else f"共有{len(found)}件诉求在办或待评价（超期的排在前面）："
-        dispatcher.utter_message(text=head + "\n" + "\n".join(problem_line(p) for p in found[:5]))
-        if len(found) > 5:
-            dispatcher.utter_message(text="只列了前5件，查某一件请告诉我工单号。")
+        lines = "\n".join(problem_line(p) for p in found[:SHOWN])
+        if len(found) == 1:
+            dispatcher.utter_message(response="utter_status_one", lines=lines)
+        else:
+            dispatcher.utter_message(response="utter_status_many", count=len(found), lines=lines)
+        if len(found) > SHOWN:
+            dispatcher.utter_message(response="utter_status_more", shown=SHOWN)
         return [SlotSet("status_ticket", None)]

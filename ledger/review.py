@@ -57,13 +57,16 @@ _TITLED_NAME = re.compile(r"[\u4e00-\u9fff]{1,2}(?=先生|女士|小姐|经理|�
 NAME_SLOTS = ("contact_name",)
 
 
-def mask(text: str, names: Iterable[str] = ()) -> str:
-    """The text with phones, credit codes, ticket numbers and names replaced by same-shape placeholders."""
+def mask(text: str, names: Iterable[str] = (), said_by_user: bool = True) -> str:
+    """The text with phones, credit codes, ticket numbers and names replaced by same-shape placeholders
+    (names said as 「我叫…」「…经理」 are looked for in what the user wrote, not in the bot's own questions)."""
     out = _TICKET.sub(TICKET_MASK, text or "")
     out = _CODE.sub(CODE_MASK, out)
     out = _PHONE.sub(PHONE_MASK, out)
     for name in sorted({n for n in names if n and len(n) >= 1}, key=len, reverse=True):
         out = out.replace(name, NAME_MASK)
+    if not said_by_user:
+        return out
     out = _SAID_NAME.sub(lambda m: m.group(1) + NAME_MASK, out)
     return _TITLED_NAME.sub(NAME_MASK[0], out)
 
@@ -161,7 +164,8 @@ def queue(settings: Settings | None = None, *, limit: int = 50, include_decided:
                 else intent.get("name"),
                 "confidence": ranking[0]["confidence"] if intent.get("name") == "nlu_fallback" and ranking
                 else round(float(intent.get("confidence") or 0), 3), "alternatives": ranking,
-                "context": [{"who": "企业" if m["kind"] == "user" else "助手", "text": mask(m["text"], names),
+                "context": [{"who": "企业" if m["kind"] == "user" else "助手",
+                             "text": mask(m["text"], names, said_by_user=m["kind"] == "user"),
                              "this_turn": m is msg} for m in window],
                 "decision": decided.get(msg["event_id"]),
             })

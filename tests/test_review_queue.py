@@ -4,7 +4,6 @@ admins confirm or correct the intent, and the turn goes (masked) into the review
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 
 import pytest
@@ -12,7 +11,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from huiqi.errors import Conflict, Invalid
-from huiqi.settings import Settings, get_settings
+from huiqi.settings import get_settings
 from ledger import review
 from ledger.actors import Actor
 from ledger.db import connect
@@ -164,3 +163,22 @@ def test_the_api_is_for_admins_only(store):
         again = client.post(f"/api/v1/review/{item['id']}", json={"decision": "dismiss"}, headers=admin)
         assert again.status_code == 409
         assert client.post("/api/v1/review/999999", json={"decision": "dismiss"}, headers=admin).status_code == 404
+
+
+def test_the_cli_lists_masked_items_and_records_who_decided(store):
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    seed_demo(connect(settings=store), store)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["review", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    items = json.loads(listed.output)
+    assert len(items) == 3 and PHONE not in listed.output and NAME not in listed.output
+    refused = runner.invoke(app, ["review", "decide", str(items[0]["id"]), "dismiss", "--login", "zhangwei"])
+    assert refused.exit_code == 1  # a cadre may not review
+    done = runner.invoke(app, ["review", "decide", str(items[0]["id"]), "dismiss", "--login", "admin"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["by_login"] == "admin"
+    assert len(json.loads(runner.invoke(app, ["review", "list", "--json"]).output)) == 2
