@@ -11,10 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.complaint import FORM_SLOTS
 from actions.rating import SLOTS as RATING_SLOTS
 
-CLEARED = (*FORM_SLOTS, *RATING_SLOTS, "status_ticket", "handoff_phone")
-LEFT = {"status_form": "进度先不查了。",
-        "rating_form": "评价先放一放，还没有提交，想评价时回复“评价”。",
-        "complaint_form": "刚才填写的问题没有提交。"}
+from actions.interruptions import EXIT_SLOT
+
+CLEARED = (*FORM_SLOTS, *RATING_SLOTS, "status_ticket", "handoff_phone", EXIT_SLOT)
+FORMS = ("complaint_form", "status_form", "rating_form", "handoff_form")  # each has utter_form_left_<form>
 
 
 def cleared() -> list[dict[str, Any]]:
@@ -34,18 +34,26 @@ class ActionCancelForm(Action):
         return "action_cancel_form"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="好的，已取消，填写的内容没有提交。还有什么可以帮您？")
+        if form_left(tracker) in FORMS:  # the form just left says what was not filed
+            return leave_form(tracker, dispatcher)
+        dispatcher.utter_message(response="utter_cancelled")
         return cleared()
 
 
 class ActionLeaveForm(Action):
-    """A rule left the form for another task, which starts right after: clear the form as 取消 does."""
+    """A rule left the form, for another task that starts right after or because the user said 「算了」「先不查了」
+    (``form_exit``): clear the form as 取消 does and say that nothing was filed."""
 
     def name(self) -> str:
         return "action_leave_form"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        note = LEFT.get(form_left(tracker) or "")
-        if note:
-            dispatcher.utter_message(text=note)
-        return cleared()
+        return leave_form(tracker, dispatcher)
+
+
+def leave_form(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """Say which form was left with nothing filed (utter_form_left_<form>) and clear it."""
+    form = form_left(tracker)
+    if form in FORMS:
+        dispatcher.utter_message(response=f"utter_form_left_{form}")
+    return cleared()

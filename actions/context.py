@@ -140,10 +140,11 @@ def intent_of(tracker: Tracker) -> str:
 
 
 def entity(tracker: Tracker, name: str) -> str | None:
-    """The (synonym-mapped) value of the first entity of that type in the latest message."""
+    """The (synonym-mapped) value of the first entity of that type in the latest message, normalised
+    (simplified, half-width) as the actions compare it."""
     for e in (tracker.latest_message or {}).get("entities") or []:
         if e.get("entity") == name and e.get("value") not in (None, ""):
-            return str(e["value"])
+            return normalize(str(e["value"]))
     return None
 
 
@@ -165,8 +166,9 @@ def find_ticket(text: str) -> str | None:
 _PHONE_IN_TEXT = re.compile(r"[+\d][\d\- ()（）]{5,}\d")
 
 
-def parse_phone(text: str) -> tuple[str | None, str | None]:
-    """(normalised phone, None) from free text such as '我的电话 139 1234 5678', or (None, Chinese re-ask)."""
+def parse_phone(text: str) -> tuple[str | None, dict | None]:
+    """(normalised phone, None) from free text such as '我的电话 139 1234 5678', or (None, the re-ask as a
+    response for ``dispatcher.utter_message(**problem)``)."""
     from huiqi.errors import Invalid
     from ledger.contacts import normalize_phone
 
@@ -174,5 +176,5 @@ def parse_phone(text: str) -> tuple[str | None, str | None]:
     found = _PHONE_IN_TEXT.search(raw)
     try:
         return normalize_phone(found.group(0) if found else raw, "phone"), None
-    except Invalid as exc:
-        return None, exc.message + "请重新输入。"
+    except Invalid:
+        return None, {"response": "utter_invalid_phone"}

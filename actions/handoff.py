@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from ledger import clock
 from ledger.handoffs import add_message, close_handoff, open_handoff, request_handoff
 
 from actions import context
+from actions.interruptions import FormDialogue, leave_if_exited
 from actions.status import phone_check
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,10 @@ def known_phone(tracker: Tracker, slots=PHONE_SLOTS) -> str | None:
     return next((tracker.get_slot(s) for s in slots if tracker.get_slot(s) not in (None, "-")), None)
 
 
-class ValidateHandoffForm(FormValidationAction):
-    """Anonymous users leave a phone number first (the official needs a way to reach them)."""
+class ValidateHandoffForm(FormDialogue, FormValidationAction):
+    """Anonymous users leave a phone number first (the official needs a way to reach them). A message with no
+    number in it (「我要找你们领导」) gets an explanation of why the number is needed and how else to reach a
+    person, not a phone-format error."""
 
     def name(self) -> str:
         return "validate_handoff_form"
@@ -53,10 +57,18 @@ class ValidateHandoffForm(FormValidationAction):
             return []
         return domain_slots
 
+    def answers(self, slot: str, intent: str, text: str, tracker: Tracker) -> bool:
+        return context.parse_phone(text)[0] is not None
+
     def validate_handoff_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {"handoff_phone": None}
-        return {"handoff_phone": phone_check(context.entity(tracker, "phone") or value, dispatcher)}
+        said = context.entity(tracker, "phone") or value
+        if not re.search(r"\d", context.normalize(str(said))):
+            dispatcher.utter_message(response="utter_handoff_needs_phone",
+                                     office_hours=context.settings().office_hours)
+            return {"handoff_phone": None}
+        return {"handoff_phone": phone_check(said, dispatcher)}
 
 
 class ActionRequestHuman(Action):
@@ -64,6 +76,9 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        left = leave_if_exited(tracker, dispatcher)  # the user left the form: nothing to file
+        if left is not None:
+            return left
         try:
             with context.ledger() as db:
                 ident = context.identify(tracker, db)
@@ -73,22 +88,22 @@ class ActionRequestHuman(Action):
                     claimant_name=None if ident else tracker.get_slot("contact_name"),
                     claimant_phone=None if ident else known_phone(tracker), settings=context.settings())
         except HuiqiError as exc:
-            dispatcher.utter_message(text=exc.message)
+            dispatcher.utter_message(response="utter_refused", message=exc.message)
             return []
         except Exception:
             log.exception("hand-off request failed")
-            dispatcher.utter_message(text="抱歉，暂时没能转接人工，请稍后再试，或拨打12345。")
+            dispatcher.utter_message(response="utter_handoff_failed")
             return []
-        official = handoff.get("official")
-        if official:
-            who = f"您的包抓联干部{official['name']}（{official['office']}）"
-            if official.get("phone"):
-                who += f"，电话{official['phone']}"
+        official = handoff.get("official") or {}
+        hours = handoff["office_hours"]
+        if official.get("phone"):
+            dispatcher.utter_message(response="utter_handoff_to_official_with_phone", name=official["name"],
+                                     office=official["office"], phone=official["phone"], office_hours=hours)
+        elif official:
+            dispatcher.utter_message(response="utter_handoff_to_official", name=official["name"],
+                                     office=official["office"], office_hours=hours)
         else:
-            who = f"{handoff['office']}的工作人员"
-        dispatcher.utter_message(
-            text=f"已为您转人工，聊天记录已转给{who}。工作人员会在{handoff['office_hours']}与您联系，"
-                 f"在这之前我先不回复；您可以继续留言，工作人员都能看到。")
+            dispatcher.utter_message(response="utter_handoff_to_office", office=handoff["office"], office_hours=hours)
         return [SlotSet("handoff_active", True), SlotSet("handoff_started", clock.iso(clock.now())),
                 SlotSet("handoff_phone", None), *context.identity_slots(ident)]
 
@@ -99,8 +114,8 @@ def _actor_of(tracker: Tracker, handoff: dict) -> context.Actor:
     return context.Actor.claimant(handoff.get("claimant_phone") or "", handoff.get("claimant_name") or "")
 
 
-def _back_to_bot(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
-    dispatcher.utter_message(text=text)
+def _back_to_bot(dispatcher: CollectingDispatcher, response: str) -> list[dict[str, Any]]:
+    dispatcher.utter_message(response=response)
     return [SlotSet("handoff_active", False), SlotSet("handoff_started", None)]
 
 
@@ -115,7 +130,7 @@ class ActionHandoffWait(Action):
         with context.ledger() as db:
             handoff = open_handoff(db, tracker.sender_id)
             if handoff is None:
-                return _back_to_bot(dispatcher, "人工服务已经结束，接下来由我为您服务。还有什么可以帮您？")
+                return _back_to_bot(dispatcher, "utter_handoff_over")
             text = ((tracker.latest_message or {}).get("text") or "").strip()  # as the user wrote it
             if text and not text.startswith("/"):
                 add_message(db, handoff["id"], text, _actor_of(tracker, handoff))
@@ -126,8 +141,7 @@ class ActionHandoffWait(Action):
                 close_handoff(db, handoff["id"], note="等待超时，转回智能助手")
             except Conflict:
                 pass
-        return _back_to_bot(dispatcher, "工作人员暂时没能接入，您的留言已转交，他们会按时联系您。"
-                                         "现在由我继续为您服务，还有什么可以帮您？")
+        return _back_to_bot(dispatcher, "utter_handoff_timed_out")
 
 
 class ActionHandback(Action):
@@ -144,4 +158,4 @@ class ActionHandback(Action):
                     close_handoff(db, handoff["id"], note="工作人员结束人工服务")
                 except Conflict:
                     pass
-        return _back_to_bot(dispatcher, "工作人员已结束人工服务，接下来由我继续为您服务。还有什么可以帮您？")
+        return _back_to_bot(dispatcher, "utter_handback")

@@ -16,7 +16,7 @@ from ledger.workflow import RATABLE, RATINGS, rate
 
 from actions import context
 from actions.complaint import substantive
-from actions.interruptions import OtherTasksFirst
+from actions.interruptions import EXIT_SLOT, FormDialogue, leave_if_exited
 from actions.measures import CN_NUMBERS
 from actions.status import phone_check, ticket_check
 
@@ -62,13 +62,13 @@ def check_claim(ticket: str, phone: str, dispatcher: CollectingDispatcher) -> di
         try:
             problem = find_for_claimant(db, ticket, phone, settings=context.settings())
         except HuiqiError as exc:
-            dispatcher.utter_message(text=exc.message)
+            dispatcher.utter_message(response="utter_refused", message=exc.message)
             return {"rating_ticket": None, "rating_phone": None}
     if problem["credit_code"]:
-        dispatcher.utter_message(text="这件诉求是以企业名义提交的，请登录企业账号后评价。")
+        dispatcher.utter_message(response="utter_rating_login_needed")
         return {s: SKIP for s in SLOTS}
     if problem["status"] not in RATABLE:
-        dispatcher.utter_message(text=f"这件诉求目前“{problem['status_label']}”，答复或办结后才能评价。")
+        dispatcher.utter_message(response="utter_rating_not_yet", status_label=problem["status_label"])
         return {s: SKIP for s in SLOTS}
     return {"rating_ticket": ticket, "rating_phone": phone}
 
@@ -79,14 +79,14 @@ class ActionStartRating(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = context.text_of(tracker)
-        events = [SlotSet(s, None) for s in SLOTS]
+        events = [SlotSet(s, None) for s in SLOTS] + [SlotSet(EXIT_SLOT, None)]
         with context.ledger() as db:
             ident = context.identify(tracker, db)
             ticket = context.find_ticket(text)
             if ident and not ticket:
                 ratable = ratable_for(db, ident)
                 if not ratable:
-                    dispatcher.utter_message(text="贵企业目前没有待评价的诉求：答复或办结后才能评价。查看进度请回复“查进度”。")
+                    dispatcher.utter_message(response="utter_rating_none_pending")
                     events += [SlotSet(s, SKIP) for s in SLOTS]
                     return events + context.identity_slots(ident)
                 if len(ratable) == 1:
@@ -111,14 +111,14 @@ class ActionAskRatingTicket(Action):
             ratable = ratable_for(db, ident) if ident else []
         if ratable:
             dispatcher.utter_message(
-                text="要评价哪一件？", buttons=[{"title": f"{p['ticket_no']} {p['category']}", "payload": p["ticket_no"]}
-                                                for p in ratable[:5]])
+                response="utter_ask_which_to_rate",
+                buttons=[{"title": f"{p['ticket_no']} {p['category']}", "payload": p["ticket_no"]} for p in ratable[:5]])
         else:
-            dispatcher.utter_message(text="请告诉我要评价的工单号（如 HQ-20240315-0012）。")
+            dispatcher.utter_message(response="utter_ask_rating_ticket_number")
         return []
 
 
-class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
+class ValidateRatingForm(FormDialogue, FormValidationAction):
     def name(self) -> str:
         return "validate_rating_form"
 
@@ -133,7 +133,10 @@ class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
             if intent == "ask_policy":
                 return bool(entity) and rating_clause(text)
             return rating_from(text, entity) is not None
-        # rating_comment: a comment that complains is the comment; a bare 我要投诉 or a question is not
+        # rating_comment: 「没有」「不用了」 say there is no comment; a comment that complains is the comment;
+        # a bare 我要投诉 or a question is not
+        if _NO_COMMENT.match(text.strip()):
+            return True
         return intent == "file_complaint" and substantive(text)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -151,7 +154,7 @@ class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
                 ident = context.identify(tracker, db)
                 ratable = {p["ticket_no"] for p in ratable_for(db, ident)} if ident else set()
             if ticket not in ratable:
-                dispatcher.utter_message(text=f"{ticket} 不在贵企业待评价的诉求里（答复或办结后才能评价），请核对工单号。")
+                dispatcher.utter_message(response="utter_rating_ticket_not_ratable", ticket=ticket)
                 return {"rating_ticket": None}
         elif ticket and tracker.get_slot("rating_phone") not in (None, SKIP):
             return check_claim(ticket, tracker.get_slot("rating_phone"), dispatcher)
@@ -173,7 +176,7 @@ class ValidateRatingForm(OtherTasksFirst, FormValidationAction):
             return {"rating_value": SKIP}
         rating = rating_from(context.normalize(str(value or "")), context.entity(tracker, "rating"))
         if not rating:
-            dispatcher.utter_message(text="请选择：满意、基本满意 或 不满意。")
+            dispatcher.utter_message(response="utter_invalid_rating_value")
         return {"rating_value": rating}
 
     def validate_rating_comment(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -188,6 +191,9 @@ class ActionSubmitRating(Action):
         return "action_submit_rating"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        left = leave_if_exited(tracker, dispatcher)  # the user left the form: nothing to file
+        if left is not None:
+            return left
         get = tracker.get_slot
         reset = [SlotSet(s, None) for s in SLOTS]
         if get("rating_ticket") in (None, SKIP) or get("rating_value") in (None, SKIP):
@@ -203,12 +209,11 @@ class ActionSubmitRating(Action):
                     actor = Actor.claimant(claim["claimant_phone"], claim.get("claimant_name") or "")
                 problem = rate(db, actor, get("rating_ticket"), get("rating_value"), comment, settings=context.settings())
         except HuiqiError as exc:
-            dispatcher.utter_message(text=exc.message)
+            dispatcher.utter_message(response="utter_refused", message=exc.message)
             return reset
         if problem["status"] == "reopened":
-            dispatcher.utter_message(
-                text=f"已记录您的评价。很抱歉没让您满意，{problem['ticket_no']} 已重新交办（差评整改），"
-                     f"将于{context.month_day(problem['due_on'])}前再次答复您。")
+            dispatcher.utter_message(response="utter_rating_reopened", ticket=problem["ticket_no"],
+                                     due=context.month_day(problem["due_on"]))
         else:
-            dispatcher.utter_message(text=f"感谢您的评价（{get('rating_value')}）！您的意见我们会认真改进。")
+            dispatcher.utter_message(response="utter_rating_thanks", rating=get("rating_value"))
         return reset

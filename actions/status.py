@@ -13,10 +13,11 @@ from huiqi.errors import HuiqiError
 from ledger.problems import OPEN_STATUSES, find_for_claimant, get_problem, list_problems
 
 from actions import context
-from actions.interruptions import OtherTasksFirst
+from actions.interruptions import EXIT_SLOT, FormDialogue, leave_if_exited
 from actions.problems_view import problem_line
 
-TICKET_HELP = "工单号的格式是“HQ-年月日-4位序号”，如 HQ-20240315-0012，请核对后重新输入。"
+SHOWN = 5  # problems listed in one status answer
+
 
 
 def phone_check(value: str | None, dispatcher: CollectingDispatcher) -> str | None:
@@ -24,7 +25,7 @@ def phone_check(value: str | None, dispatcher: CollectingDispatcher) -> str | No
         return None
     phone, problem = context.parse_phone(str(value or ""))
     if problem:
-        dispatcher.utter_message(text=problem)
+        dispatcher.utter_message(**problem)
     return phone
 
 
@@ -33,7 +34,7 @@ def ticket_check(value: str | None, dispatcher: CollectingDispatcher) -> str | N
         return None
     ticket = context.find_ticket(str(value or ""))
     if not ticket:
-        dispatcher.utter_message(text=TICKET_HELP)
+        dispatcher.utter_message(response="utter_invalid_ticket")
     return ticket
 
 
@@ -46,10 +47,10 @@ class ActionStartStatus(Action):
         ticket = context.find_ticket(context.text_of(tracker))
         phone = tracker.get_slot("status_phone") or tracker.get_slot("rating_phone")
         return [SlotSet("status_ticket", ticket), SlotSet("status_phone", None if ident else phone),
-                *context.identity_slots(ident)]
+                SlotSet(EXIT_SLOT, None), *context.identity_slots(ident)]
 
 
-class ValidateStatusForm(OtherTasksFirst, FormValidationAction):
+class ValidateStatusForm(FormDialogue, FormValidationAction):
     def name(self) -> str:
         return "validate_status_form"
 
@@ -75,6 +76,9 @@ class ActionCheckStatus(Action):
         return "action_check_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        left = leave_if_exited(tracker, dispatcher)  # the user left the form: nothing to file
+        if left is not None:
+            return left
         ticket = tracker.get_slot("status_ticket")
         with context.ledger() as db:
             ident = context.identify(tracker, db)
@@ -85,19 +89,22 @@ class ActionCheckStatus(Action):
                     everything = list_problems(db, ident.actor, settings=context.settings(), limit=50)
                     found = [p for p in everything if p["status"] in (*OPEN_STATUSES, "replied", "closed")]
                     if not found:
-                        dispatcher.utter_message(text=f"{ident.name}目前没有在办的诉求。有新问题可以回复“反映问题”。")
+                        dispatcher.utter_message(response="utter_status_none_open", enterprise_name=ident.name)
                         return [SlotSet("status_ticket", None)]
                 elif ticket and tracker.get_slot("status_phone"):
                     found = [find_for_claimant(db, ticket, tracker.get_slot("status_phone"),
                                                settings=context.settings())]
                 else:
-                    dispatcher.utter_message(text="查进度需要工单号和提交时留的电话；企业登录后可以直接查。")
+                    dispatcher.utter_message(response="utter_status_needs_ticket")
                     return []
             except HuiqiError as exc:
-                dispatcher.utter_message(text=exc.message)
+                dispatcher.utter_message(response="utter_refused", message=exc.message)
                 return [SlotSet("status_ticket", None)]
-        head = "办理进度如下：" if len(found) == 1 else f"共有{len(found)}件诉求在办或待评价（超期的排在前面）："
-        dispatcher.utter_message(text=head + "\n" + "\n".join(problem_line(p) for p in found[:5]))
-        if len(found) > 5:
-            dispatcher.utter_message(text="只列了前5件，查某一件请告诉我工单号。")
+        lines = "\n".join(problem_line(p) for p in found[:SHOWN])
+        if len(found) == 1:
+            dispatcher.utter_message(response="utter_status_one", lines=lines)
+        else:
+            dispatcher.utter_message(response="utter_status_many", count=len(found), lines=lines)
+        if len(found) > SHOWN:
+            dispatcher.utter_message(response="utter_status_more", shown=SHOWN)
         return [SlotSet("status_ticket", None)]

@@ -1,4 +1,4 @@
-"""``python -m ledger``: seed-demo, remind, export-dossier, backup, restore."""
+"""``python -m ledger``: seed-demo, remind, export-dossier, backup, restore, review (list, decide)."""
 from ledger.cli import app
 
 app()

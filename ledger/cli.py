@@ -94,3 +94,48 @@ def restore(source: Path = typer.Argument(..., help="要恢复的备份文件"),
 
 if __name__ == "__main__":
     app()
+
+
+review_app = typer.Typer(help="复核队列：兜底回复、低置信度和用户纠正过的对话（已脱敏）", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(limit: int = typer.Option(20, help="最多列出几条"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the turns waiting for review, newest first, with the conversation around each."""
+    from ledger import review
+
+    items = review.queue(limit=limit)
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        typer.echo("没有待复核的对话。")
+    for it in items:
+        alts = "、".join(f"{a['intent']} {a['confidence']:.2f}" for a in it["alternatives"][:3])
+        typer.echo(f"#{it['id']} [{it['reason_label']}] “{it['text']}” → {it['predicted']} {it['confidence']:.2f}（候选：{alts}）")
+        for line in it["context"]:
+            typer.echo(f"    {'>' if line['this_turn'] else ' '} {line['who']}：{line['text'][:80]}")
+
+
+@review_app.command("decide")
+def review_decide(item_id: int, decision: str = typer.Argument(..., help="confirm / correct / dismiss"),
+                  intent: str = typer.Option(None, help="纠正后的意图（correct 时必填）"),
+                  login: str = typer.Option(..., help="复核人的工作人员账号（记录谁复核的）")) -> None:
+    """Confirm, correct or dismiss one turn; confirmed and corrected turns go into bot/data/nlu/reviewed.yml."""
+    from huiqi.errors import Forbidden
+    from ledger import review
+    from ledger.actors import Actor
+    from ledger.staff import get_staff
+
+    db = connect()
+    try:
+        actor = Actor.from_staff(get_staff(db, login))
+        if actor.role != "admin":
+            raise Forbidden("ADMIN_ONLY", "只有管理员（政策法规科）可以复核对话。")
+        record = review.decide(actor, item_id, decision, intent)
+    except HuiqiError as exc:
+        _fail(exc)
+    finally:
+        db.conn.close()
+    typer.echo(json.dumps(record, ensure_ascii=False))

@@ -10,7 +10,7 @@ from ledger import events as ledger_events, workflow
 from ledger.actors import Actor
 from ledger.problems import file_problem
 from ledger.staff import get_staff
-from test_actions_support import run, slots_of, texts, tracker, world  # noqa: F401
+from test_actions_support import responses, run, shown, slots_of, texts, tracker, world  # noqa: F401
 
 
 def file_for(world, *, enterprise: bool, description="道路运输证年审系统登不上去，耽误了三天"):
@@ -34,7 +34,8 @@ def test_logged_in_enterprise_sees_its_open_problems_with_due_dates(world):
     mine = file_for(world, enterprise=True)
     file_for(world, enterprise=False, description="别人的问题：出租车年审排队太久")
     msgs, events = run(ActionCheckStatus(), tracker("上周反映的事咋样了", "check_status", token=world.token))
-    said = texts(msgs)
+    said = shown(msgs)
+    assert responses(msgs) == ["utter_status_one"] or responses(msgs) == ["utter_status_many"]
     assert mine["ticket_no"] in said and "已交办" in said and "前答复您" in said and "李娜" in said
     assert "出租车" not in said and said.count("HQ-") == 1
 
@@ -44,10 +45,10 @@ def test_anonymous_status_needs_ticket_and_the_filing_phone(world):
     ticket = problem["ticket_no"]
     msgs, _ = run(ActionCheckStatus(), tracker("13912345678", "inform",
                                                slots={"status_ticket": ticket, "status_phone": "13912345678"}))
-    assert ticket in texts(msgs) and "已受理" in texts(msgs)
+    assert ticket in shown(msgs) and "已受理" in shown(msgs)
     msgs, _ = run(ActionCheckStatus(), tracker("13800000000", "inform",
                                                slots={"status_ticket": ticket, "status_phone": "13800000000"}))
-    assert ticket not in texts(msgs) and "没有找到" in texts(msgs)
+    assert responses(msgs) == ["utter_refused"] and ticket not in shown(msgs) and "没有找到" in shown(msgs)
 
 
 def test_status_form_asks_anonymous_users_only(world):
@@ -62,7 +63,7 @@ def test_bad_ticket_number_is_explained(world):
     trk = tracker("12345", "inform", requested_slot="status_ticket", active_loop="status_form",
                   extracted={"status_ticket": "12345"})
     msgs, events = run(ValidateStatusForm(), trk)
-    assert slots_of(events)["status_ticket"] is None and "HQ-" in texts(msgs)
+    assert slots_of(events)["status_ticket"] is None and responses(msgs) == ["utter_invalid_ticket"]
     trk = tracker("hq 20240315 0012", "inform", requested_slot="status_ticket", active_loop="status_form",
                   extracted={"status_ticket": "hq 20240315 0012"})
     _, events = run(ValidateStatusForm(), trk)
@@ -78,8 +79,7 @@ def test_rating_unsatisfied_reopens_with_an_event(world):
     assert slots["rating_ticket"] == problem["ticket_no"] and slots["rating_value"] == "不满意"
     msgs, _ = run(ActionSubmitRating(), tracker("系统还是登不上", "inform", token=world.token, slots={
         **slots, "rating_comment": "系统还是登不上"}))
-    said = texts(msgs)
-    assert "重新交办" in said and "前再次答复您" in said
+    assert responses(msgs) == ["utter_rating_reopened"] and msgs[0]["due"].endswith("日")
     db = world.db()
     row = db.execute("SELECT status, rating, rating_comment, id FROM problems WHERE ticket_no = ?",
                      [problem["ticket_no"]]).fetchone()
@@ -95,13 +95,13 @@ def test_anonymous_rating_is_checked_against_the_phone(world):
     base = dict(requested_slot="rating_phone", active_loop="rating_form")
     msgs, events = run(ValidateRatingForm(), tracker("13800000000", "inform", slots={"rating_ticket": ticket},
                                                      extracted={"rating_phone": "13800000000"}, **base))
-    assert slots_of(events)["rating_ticket"] is None and "没有找到" in texts(msgs)
+    assert slots_of(events)["rating_ticket"] is None and "没有找到" in shown(msgs)
     _, events = run(ValidateRatingForm(), tracker("13912345678", "inform", slots={"rating_ticket": ticket},
                                                   extracted={"rating_phone": "13912345678"}, **base))
     assert slots_of(events)["rating_phone"] == "13912345678"
     msgs, _ = run(ActionSubmitRating(), tracker("没有", "deny", slots={
         "rating_ticket": ticket, "rating_phone": "13912345678", "rating_value": "满意", "rating_comment": "无"}))
-    assert "感谢" in texts(msgs)
+    assert responses(msgs) == ["utter_rating_thanks"]
     status = world.db().execute("SELECT status, rating FROM problems WHERE ticket_no = ?", [ticket]).fetchone()
     assert status == ("rated", "满意")
 
@@ -120,7 +120,7 @@ def test_rating_words_people_use(world):
 def test_nothing_to_rate_is_said_and_the_form_ends(world):
     file_for(world, enterprise=True)  # assigned, not replied yet
     msgs, events = run(ActionStartRating(), tracker("我要评价", "rate_service", token=world.token))
-    assert "没有待评价" in texts(msgs)
+    assert responses(msgs) == ["utter_rating_none_pending"]
     assert slots_of(events)["rating_value"] == "-"
 
 
@@ -151,5 +151,5 @@ def test_anonymous_rating_of_an_unanswered_problem_ends_at_once(world):
     trk = tracker(problem["ticket_no"], "inform", slots={"rating_phone": "13912345678"}, requested_slot="rating_ticket",
                   active_loop="rating_form", extracted={"rating_ticket": problem["ticket_no"]})
     msgs, events = run(ValidateRatingForm(), trk)
-    assert "答复或办结后才能评价" in texts(msgs)
+    assert responses(msgs) == ["utter_rating_not_yet"]
     assert slots_of(events)["rating_value"] == "-"  # the form ends without asking for a rating

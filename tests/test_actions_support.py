@@ -123,3 +123,20 @@ def slots_of(events: list[dict]) -> dict:
 
 def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
+
+
+def shown(messages: list[dict]) -> str:
+    """What the messages carry: the text of a plain message, the variables of a domain response."""
+    parts = []
+    for m in messages:
+        if m.get("text"):
+            parts.append(m["text"])
+        elif m.get("response"):
+            parts += [str(v) for k, v in m.items() if k not in ("response", "text", "buttons", "elements", "custom",
+                                                                   "template", "image", "attachment") and v]
+    return "\n".join(parts)
+
+
+def responses(messages: list[dict]) -> list[str]:
+    """The names of the domain responses the action sent (bot/domain.yml), in order."""
+    return [m["response"] for m in messages if m.get("response")]

@@ -5,10 +5,11 @@ policies router whose paths are absolute).
 """
 from __future__ import annotations
 
-from api.routers import auth, chat, console, enterprises, pairings, policies, problems, pushes, staff, stats, workbench
+from api.routers import auth, chat, console, enterprises, pairings, policies, problems, pushes, review, staff, stats, workbench
 
 API_PREFIX = "/api/v1"
 
 API_ROUTERS = (auth.router, enterprises.router, problems.router, staff.router, pairings.router, stats.router,
-               pushes.router, pushes.funnel_router, workbench.router)
+               pushes.router, pushes.funnel_router, workbench.router,
+               review.router)
 SITE_ROUTERS = (chat.router, policies.router, console.router)

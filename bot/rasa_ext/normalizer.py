@@ -14,7 +14,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_VALUE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -75,6 +75,13 @@ class ChineseNormalizer(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
             self._normalize(example)
+            # An annotated value written in traditional characters ("[電話](field)") would otherwise differ from
+            # its now simplified text, and EntitySynonymMapper would learn the synonym 电话 → 電話, overriding the
+            # lookup synonyms (电话 → contact_phone, 收费 → 收费 …): annotated values are normalised the same way.
+            for entity in example.get(ENTITIES) or []:
+                value = entity.get(ENTITY_ATTRIBUTE_VALUE)
+                if isinstance(value, str):
+                    entity[ENTITY_ATTRIBUTE_VALUE] = normalize_same_length(value)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
