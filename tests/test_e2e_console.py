@@ -243,6 +243,14 @@ def test_a_leader_approves_an_extension_and_the_dashboard_equals_the_stats(launc
     assert after["due_on"] > problem["due_on"]
     assert [x["status"] for x in after["extensions"]][-1] == "approved"
 
+    # 交办 from a list of the officials (the leader may assign within the office).
+    panel = open_action(page, "交办")
+    panel.get_by_label("承办人").select_option("liuyang")
+    panel.get_by_role("button", name="提交").click()
+    expect(page.locator("dl.facts")).to_contain_text("刘洋")
+    assert api.get(f"/api/v1/problems/{problem['ticket_no']}", headers=token(api, LEADER, "leader")).json()[
+        "assignee"]["login"] == "liuyang"
+
     page.get_by_role("link", name="驾驶舱").click()
     expect(page.get_by_role("heading", name="驾驶舱")).to_be_visible()
     expect(page.locator("#chart-timeline canvas")).to_have_count(1)
