@@ -260,3 +260,11 @@ def test_a_leader_takes_an_anonymous_hand_off_of_the_office(client, who):
     handoffs.close_handoff(db, opened["id"])
     assert client.post(f"{P}/workbench/handoffs/{opened['id']}/take", headers=who["admin"]).status_code == 404
     db.close()
+
+
+def test_assignees_are_the_active_officials_without_their_phones(client, who):
+    people = client.get(f"{P}/workbench/assignees", headers=who["cadre"]).json()
+    staff = client.get(f"{P}/staff", headers=who["admin"]).json()
+    assert {p["login"] for p in people} == {s["login"] for s in staff if s["active"] and s["role"] in ("leader", "cadre")}
+    assert all(set(p) == {"login", "name", "role", "office"} for p in people)
+    assert client.get(f"{P}/workbench/assignees").status_code == 401

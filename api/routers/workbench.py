@@ -17,7 +17,7 @@ from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
 from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
 from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
-from ledger import pushes as ledger_pushes, workflow as wf
+from ledger import pushes as ledger_pushes, staff as staff_mod, workflow as wf
 from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
 from ledger.offices import category_offices
 from ledger.pairings import tier_problem
@@ -43,6 +43,12 @@ def vocabulary(actor: Actor = Depends(staff_user), settings=Depends(settings_dep
             "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
             "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
             "import_required": list(enterprise_import.REQUIRED)}
+
+
+@router.get("/assignees", summary="可承办诉求的在岗人员（交办、转办时选择）")
+def assignees(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> list[dict]:
+    return [{k: s[k] for k in ("login", "name", "role", "office")} for s in staff_mod.list_staff(db)
+            if s["active"] and s["role"] in ("leader", "cadre")]
 
 
 @router.get("/counts", summary="工作台导航计数：待办诉求、超期、转人工、待审批延期、督办")

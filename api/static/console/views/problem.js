@@ -8,7 +8,7 @@ function textarea(name, rows = 3, required = true) {
 }
 
 // Each action: the form fields it needs and the event body built from them.
-function actionForm(key, p, vocab) {
+function actionForm(key, p, vocab, people) {
   const fields = [];
   let build;
   switch (key) {
@@ -29,13 +29,13 @@ function actionForm(key, p, vocab) {
       build = (d) => ({ type: "status", to_status: "reopened", note: d.note });
       break;
     case "assign":
-      fields.push(field("承办人登录名", h("input", { name: "assignee", required: true, autocomplete: "off" })),
+      fields.push(field("承办人", select("assignee", people.map((s) => [s.login, `${s.name}（${s.office}）`]), { required: true, empty: "请选择" })),
         field("交办说明（可选）", textarea("note", 2, false)));
       build = (d) => ({ type: "assign", assignee: d.assignee, note: d.note || null });
       break;
     case "transfer":
       fields.push(field("责任科室", select("office", vocab.offices, { value: p.office, required: true })),
-        field("承办人登录名（可选）", h("input", { name: "assignee", autocomplete: "off" })),
+        field("承办人（可选，须在所选科室）", select("assignee", people.map((s) => [s.login, `${s.name}（${s.office}）`]), { empty: "不指定，由科室分派" })),
         field("转办理由", textarea("note", 2)));
       build = (d) => ({ type: "transfer", office: d.office, assignee: d.assignee || null, note: d.note });
       break;
@@ -110,11 +110,11 @@ function timeline(events, statuses) {
 
 export async function detail(ctx) {
   const ticket = ctx.params[0];
-  const [p, allowed] = await Promise.all([api(`/problems/${encodeURIComponent(ticket)}`),
-    api(`/workbench/problems/${encodeURIComponent(ticket)}/actions`)]);
+  const [p, allowed, people] = await Promise.all([api(`/problems/${encodeURIComponent(ticket)}`),
+    api(`/workbench/problems/${encodeURIComponent(ticket)}/actions`), api("/workbench/assignees")]);
   const actions = h("div", { class: "actions" });
   for (const { key, label } of allowed.actions) {
-    const made = actionForm(key, p, ctx.vocab);
+    const made = actionForm(key, p, ctx.vocab, people);
     if (!made) continue;
     onSubmit(made.form, async (button) => {
       const data = Object.fromEntries(new FormData(made.form).entries());
