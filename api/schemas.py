@@ -252,3 +252,75 @@ class ChatConfigOut(Out):
 class ChatSessionClosed(Out):
     sender_id: str
     closed: bool
+
+
+# ---- the console's workbench ----------------------------------------------------------------
+class VocabularyOut(Out):
+    statuses: dict[str, str]
+    open_statuses: list[str]
+    categories: list[str]
+    kinds: dict[str, str]
+    offices: list[str]
+    industries: list[str]
+    sizes: list[str]
+    roles: dict[str, str]
+
+
+class AssigneeOut(Out):
+    login: str
+    name: str
+    role: str
+    office: Optional[str] = None
+
+
+class CountsOut(Out):
+    open: int
+    overdue: int
+    handoffs: int
+    pending_extensions: Optional[int] = None
+    escalated: Optional[int] = None
+
+
+class ActionOut(Out):
+    key: str
+    label: str
+
+
+class ProblemActionsOut(Out):
+    ticket_no: str
+    actions: list[ActionOut]
+
+
+class PortfolioItem(Out):
+    credit_code: str
+    name: str
+    open_problems: int
+    overdue_problems: int
+    last_visit: Optional[str] = None
+    visit_due_on: Optional[str] = None
+
+
+class PortfolioOut(Out):
+    visit_every_days: int
+    items: list[PortfolioItem]
+
+
+class FunnelOut(Out):
+    measure_id: str
+    title: str
+
+
+class DashboardOut(Out):
+    funnels: list[FunnelOut]
+    stage_labels: dict[str, str]
+
+
+class ImportRowError(Out):
+    row: int
+    message: str
+
+
+class EnterpriseImportOut(Out):
+    created: int
+    rows: int
+    errors: list[ImportRowError]

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from typing import Literal
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import admin_user, get_db, require_roles, settings_dep, staff_user
+from api.deps import AdminUser, DbDep, SettingsDep, StaffUser, require_roles
+from api.validators import IdPath
+from api.schemas import (AUTH_ERRORS, AssigneeOut, CountsOut, DashboardOut, EnterpriseImportOut, HandoffOut,
+                         PortfolioOut, ProblemActionsOut, VocabularyOut, errors)
 from api.errors import ApiError
 from api.routers.policies import get_base
 from api.routers.pushes import STAFF_MAY_SET
@@ -24,14 +29,16 @@ from ledger.pairings import tier_problem
 from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
 from policies_kb import pushes as engine_mod
 
-router = APIRouter(prefix="/workbench", tags=["workbench"])
-leader_user = require_roles("leader", "admin")
+router = APIRouter(prefix="/workbench", tags=["workbench"], responses=AUTH_ERRORS)
+LeaderUser = Annotated[Actor, Depends(require_roles("leader", "admin"))]
+BaseDep = Annotated[object, Depends(get_base)]
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_FUNNELS = 30  # the dashboard shows the funnels of the most pushed measures
 
 
-@router.get("/vocabulary", summary="工作台用到的固定取值：状态、类别、科室、行业、规模、走访事由等")
-def vocabulary(actor: Actor = Depends(staff_user), settings=Depends(settings_dep)) -> dict:
+@router.get("/vocabulary", summary="工作台用到的固定取值：状态、类别、科室、行业、规模、走访事由等",
+            response_model=VocabularyOut)
+def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
     return {"statuses": pr.STATUS_LABELS, "open_statuses": list(pr.OPEN_STATUSES), "categories": list(pr.CATEGORIES),
             "kinds": pr.KINDS, "channels": pr.CHANNELS, "offices": sorted(set(category_offices(settings).values())),
             "industries": list(ent.INDUSTRIES), "sizes": list(ent.SIZES), "occasions": list(visits.OCCASIONS),
@@ -45,14 +52,15 @@ def vocabulary(actor: Actor = Depends(staff_user), settings=Depends(settings_dep
             "import_required": list(enterprise_import.REQUIRED)}
 
 
-@router.get("/assignees", summary="可承办诉求的在岗人员（交办、转办时选择）")
-def assignees(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> list[dict]:
+@router.get("/assignees", summary="可承办诉求的在岗人员（交办、转办时选择）", response_model=list[AssigneeOut])
+def assignees(actor: StaffUser, db: DbDep) -> list[dict]:
     return [{k: s[k] for k in ("login", "name", "role", "office")} for s in staff_mod.list_staff(db)
             if s["active"] and s["role"] in ("leader", "cadre")]
 
 
-@router.get("/counts", summary="工作台导航计数：待办诉求、超期、转人工、待审批延期、督办")
-def counts(actor: Actor = Depends(staff_user), db=Depends(get_db), settings=Depends(settings_dep)) -> dict:
+@router.get("/counts", summary="工作台导航计数：待办诉求、超期、转人工、待审批延期、督办", response_model=CountsOut,
+            response_model_exclude_unset=True)
+def counts(actor: StaffUser, db: DbDep, settings: SettingsDep) -> dict:
     mine = pr.list_problems(db, actor, open_only=True, limit=1000, settings=settings)
     out = {"open": len(mine), "overdue": sum(p["overdue"] for p in mine),
            "handoffs": len(handoffs.list_handoffs(db, actor))}
@@ -64,19 +72,21 @@ def counts(actor: Actor = Depends(staff_user), db=Depends(get_db), settings=Depe
     return out
 
 
-@router.get("/problems/{ticket_no}/actions", summary="当前状态下可执行的办理操作")
-def problem_actions(ticket_no: str, actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+@router.get("/problems/{ticket_no}/actions", summary="当前状态下可执行的办理操作", response_model=ProblemActionsOut,
+            responses=errors(404))
+def problem_actions(ticket_no: str, actor: StaffUser, db: DbDep) -> dict:
     keys = wf.allowed_actions(db, actor, ticket_no)
     return {"ticket_no": ticket_no.strip().upper(), "actions": [{"key": k, "label": wf.ACTION_LABELS[k]} for k in keys]}
 
 
-@router.get("/enterprises", summary="我的企业：概况、在办诉求、最近走访、必访到期")
-def enterprises(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+@router.get("/enterprises", summary="我的企业：概况、在办诉求、最近走访、必访到期", response_model=PortfolioOut)
+def enterprises(actor: StaffUser, db: DbDep) -> dict:
     return {"visit_every_days": VISIT_EVERY_DAYS, "items": my_enterprises(db, actor)}
 
 
-@router.get("/dashboard", summary="驾驶舱：诉求统计（同 /api/v1/stats）、趋势、包抓联覆盖、政策兑现漏斗")
-def dashboard(actor: Actor = Depends(leader_user), db=Depends(get_db), base=Depends(get_base)) -> dict:
+@router.get("/dashboard", summary="驾驶舱：诉求统计（同 /api/v1/stats）、趋势、包抓联覆盖、政策兑现漏斗",
+            response_model=DashboardOut)
+def dashboard(actor: LeaderUser, db: DbDep, base: BaseDep) -> dict:
     out = dash.dashboard(db)
     funnels = []
     for measure_id in dash.pushed_measures(db)[:MAX_FUNNELS]:
@@ -90,8 +100,8 @@ def dashboard(actor: Actor = Depends(leader_user), db=Depends(get_db), base=Depe
     return out
 
 
-@router.get("/handoffs", summary="待接待的转人工请求（含对话记录与回电号码）")
-def handoff_queue(actor: Actor = Depends(staff_user), db=Depends(get_db)) -> list[dict]:
+@router.get("/handoffs", summary="待接待的转人工请求（含对话记录与回电号码）", response_model=list[HandoffOut])
+def handoff_queue(actor: StaffUser, db: DbDep) -> list[dict]:
     return handoffs.queue(db, actor)
 
 
@@ -100,8 +110,9 @@ def _my_handoff(db, actor: Actor, handoff_id: int) -> None:
         raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求，可能已被他人结束。")
 
 
-@router.post("/handoffs/{handoff_id}/take", summary="接待这条转人工请求（由我回电）")
-def take_handoff(handoff_id: int, actor: Actor = Depends(staff_user), db=Depends(get_db)) -> dict:
+@router.post("/handoffs/{handoff_id:int}/take", summary="接待这条转人工请求（由我回电）", response_model=HandoffOut,
+             responses=errors(404, 409))
+def take_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep) -> dict:
     _my_handoff(db, actor, handoff_id)
     return handoffs.take_handoff(db, handoff_id, actor)
 
@@ -114,9 +125,10 @@ class CloseIn(BaseModel):
 CLOSE_NOTES = {"called_back": "已电话回复企业，人工服务结束", "closed": "工作人员在工作台结束人工服务"}
 
 
-@router.post("/handoffs/{handoff_id}/close", summary="结束人工接待（已回电或直接结束）并把对话交还智能客服")
-def close_handoff(handoff_id: int, body: CloseIn | None = None, actor: Actor = Depends(staff_user), db=Depends(get_db),
-                  settings=Depends(settings_dep)) -> dict:
+@router.post("/handoffs/{handoff_id:int}/close", summary="结束人工接待（已回电或直接结束）并把对话交还智能客服",
+             response_model=HandoffOut, responses=errors(404, 409))
+def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep, settings: SettingsDep,
+                  body: CloseIn | None = None) -> dict:
     body = body or CloseIn()
     _my_handoff(db, actor, handoff_id)
     note = CLOSE_NOTES[body.outcome] + (f"：{body.note.strip()}" if body.note and body.note.strip() else "")
@@ -125,14 +137,16 @@ def close_handoff(handoff_id: int, body: CloseIn | None = None, actor: Actor = D
     return closed
 
 
-@router.get("/enterprises/import-template.csv", summary="企业批量导入模板（CSV）")
-def import_template(actor: Actor = Depends(admin_user)) -> Response:
+@router.get("/enterprises/import-template.csv", summary="企业批量导入模板（CSV）", response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def import_template(actor: AdminUser) -> Response:
     return Response(enterprise_import.template_csv(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="enterprise-import-template.csv"'})
 
 
-@router.post("/enterprises/import", summary="企业批量建档（.xlsx/.csv；有错误的行则全部不导入，并逐行说明）")
-def import_enterprises(file: UploadFile = File(...), actor: Actor = Depends(admin_user), db=Depends(get_db)):
+@router.post("/enterprises/import", summary="企业批量建档（.xlsx/.csv；有错误的行则全部不导入，并逐行说明）",
+             response_model=EnterpriseImportOut, responses=errors(413))
+def import_enterprises(file: Annotated[UploadFile, File()], actor: AdminUser, db: DbDep):
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise ApiError(413, "IMPORT_TOO_LARGE", "文件超过 5 MB，请拆分后分批导入。", field="file")
