@@ -140,6 +140,12 @@ class Service:
             self.proc.wait()
 
 
+def socketio_origins(settings: Settings) -> list[str]:
+    """Origins Rasa's socket.io accepts: the chat site, and Rasa's own address, which non-browser clients
+    (python-socketio over websocket-client) send as their Origin."""
+    return [*settings.cors_origins, settings.rasa_url, f"http://localhost:{settings.rasa_port}"]
+
+
 def signal_group(pgid: int, sig: int) -> None:
     try:
         os.killpg(pgid, sig)
@@ -154,7 +160,8 @@ def services(settings: Settings) -> list[Service]:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), HUIQI_DATA_DIR=data_dir,
                HUIQI_ACTION_HOST=settings.action_host, HUIQI_ACTION_PORT=str(settings.action_port))
     # Secrets go through the environment (readable by the owner only), never the command line (``ps``).
-    renv = dict(rasa_env(settings), HUIQI_DATA_DIR=data_dir, HUIQI_RASA_AUTH_TOKEN=settings.rasa_api_token())
+    renv = dict(rasa_env(settings), HUIQI_DATA_DIR=data_dir, HUIQI_RASA_AUTH_TOKEN=settings.rasa_api_token(),
+                HUIQI_CORS_ORIGINS=",".join(socketio_origins(settings)))
     model = model_path(settings)
     h = settings.host
     action_check = settings.action_url.rsplit("/", 1)[0] + "/healthz"

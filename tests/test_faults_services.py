@@ -207,3 +207,17 @@ def test_service_files_are_owner_only():
     s = get_settings()
     for path in (s.data_dir, s.log_dir, s.ledger_path, s.log_dir / "rasa.log", s.log_dir / "supervisor.log"):
         assert Path(path).stat().st_mode & 0o077 == 0, f"{path} is readable by others"
+
+
+def test_only_the_chat_site_may_use_rasa_from_a_browser():
+    s = get_settings()
+    site, other = s.api_url, "http://evil.example"
+    allowed = httpx.options(f"{s.rasa_url}/webhooks/rest/webhook", timeout=30,
+                            headers={"Origin": site, "Access-Control-Request-Method": "POST"})
+    assert allowed.headers.get("access-control-allow-origin") == site
+    refused = httpx.options(f"{s.rasa_url}/webhooks/rest/webhook", timeout=30,
+                            headers={"Origin": other, "Access-Control-Request-Method": "POST"})
+    assert refused.headers.get("access-control-allow-origin") in (None, "")
+    handshake = f"{s.rasa_url}/socket.io/?EIO=4&transport=polling"
+    assert httpx.get(handshake, headers={"Origin": site}, timeout=30).status_code == 200
+    assert httpx.get(handshake, headers={"Origin": other}, timeout=30).status_code == 400

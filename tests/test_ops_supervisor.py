@@ -148,6 +148,9 @@ def test_no_secret_on_a_command_line_and_every_service_on_loopback(tmp_path):
         assert svc.host == "127.0.0.1"
     assert svcs["rasa"].env["HUIQI_RASA_AUTH_TOKEN"] == settings.rasa_api_token()
     assert svcs["rasa"].env["HUIQI_ACTION_TOKEN"] == settings.action_token()
+    assert svcs["rasa"].env["HUIQI_CORS_ORIGINS"].split(",") == [
+        settings.api_url, f"http://localhost:{settings.api_port}", settings.rasa_url,
+        f"http://localhost:{settings.rasa_port}"]
     cors = svcs["rasa"].cmd[svcs["rasa"].cmd.index("--cors") + 1:svcs["rasa"].cmd.index("--credentials")]
     assert cors == [settings.api_url, f"http://localhost:{settings.api_port}"] and "*" not in cors
     site = Settings(data_dir=tmp_path, site_origins="https://hqt.jtj.example.gov.cn/, https://www.example.gov.cn")

@@ -21,6 +21,7 @@ log-in token there (``{"sender", "message", "metadata": {"token": ...}}``). It k
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Collection, Dict, Optional, Text
@@ -34,6 +35,7 @@ from sanic.request import Request
 MAX_MESSAGE_CHARS = 2000
 INTERNAL_INTENTS = frozenset({"restart", "session_start", "back", "nlu_fallback"})  # Rasa's own
 EXTERNAL_PREFIX = "EXTERNAL_"  # intents triggered by staff through the API, never typed
+ORIGINS_ENV = "HUIQI_CORS_ORIGINS"  # comma-separated origins of the chat site, set by the supervisor
 _COMMAND = re.compile(r"^\s*/([^\s{@]*)(.*)$", re.S)
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,10 @@ def guarded(on_new_message: Handler) -> Handler:
     return handle
 
 
+def site_origins(environ: Dict[Text, Text]) -> list:
+    return [o.strip() for o in environ.get(ORIGINS_ENV, "").split(",") if o.strip()]
+
+
 class MetadataRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
@@ -105,7 +111,8 @@ class MetadataRestInput(RestInput):
 
 
 class PersistentSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel with session persistence that works on python-socketio >= 5.10.
+    """Rasa's socket.io channel with session persistence that works on python-socketio >= 5.10, open
+    only to browsers on the chat site (``HUIQI_CORS_ORIGINS``; clients that send no Origin still connect).
 
     Rasa 3.6 calls ``sio.enter_room(...)`` without ``await`` (RasaHQ/rasa#13027); on current
     python-socketio that is a coroutine, so the browser never joins the room named after its
@@ -120,6 +127,9 @@ class PersistentSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(guarded(on_new_message))
         sio = webhook.ctx.sio
+        origins = site_origins(os.environ)
+        if origins:  # Rasa creates the server with [] (no Origin check): only the chat site may connect
+            sio.eio.cors_allowed_origins = origins
 
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             session_id = (data or {}).get("session_id") or uuid.uuid4().hex
