@@ -89,6 +89,16 @@ def test_lone_surrogates_are_422(client):
     assert "代理字符" in r.json()["message"]
 
 
+def test_a_reminder_event_without_a_note_is_not_a_500(client):
+    # found by the contract test: the event types' required-field table had no entry for a reminder
+    admin = login(client, "admin", "Admin@2026")
+    ticket = client.get(f"{P}/problems", params={"credit_code": SHUNDA}, headers=admin).json()[0]["ticket_no"]
+    r = client.post(f"{P}/problems/{ticket}/events", json={"type": "reminder"}, headers=admin)
+    assert r.status_code in (200, 409), r.text
+    if r.status_code == 409:
+        assert_error(r, 409)
+
+
 def test_match_with_a_non_text_region_is_422(client):
     r = client.post(f"{P}/policies/match", json={"profile": {"region": 12345, "industry": "道路货运"}})
     assert_error(r, 422, "VALIDATION_ERROR")

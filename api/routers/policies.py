@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from api.errors import ApiError
-from huiqi.errors import Invalid, NotFound
+from huiqi.errors import Invalid
 from ledger import credit_code as cc
 from huiqi.settings import get_settings
 from policies_kb.base import PolicyBase
@@ -70,7 +70,8 @@ class HitTestIn(SearchIn):
 
 class ProfileIn(Body):
     """An enterprise profile in the shared vocabulary (``ledger.enterprises.profile``)."""
-    region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区")
+    region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区",
+                        json_schema_extra={"minLength": 1, "pattern": r"\S"})  # blank → 422 PROFILE_REGION_REQUIRED
     industry: Optional[str] = Field(None, max_length=NAME_MAX)
     size: Optional[str] = Field(None, max_length=NAME_MAX)
     tags: list[Annotated[str, Field(max_length=NAME_MAX)]] = Field([], max_length=50)
