@@ -9,7 +9,7 @@ from starlette.requests import Request
 from api import errors
 from api.deps import single_valued_query
 from api.middleware import BodySizeLimit, SecurityHeaders
-from api.routers import API_PREFIX, API_ROUTERS, SITE_ROUTERS, chat, pushes
+from api.routers import API_PREFIX, API_ROUTERS, SITE_ROUTERS, chat
 from api.schemas import COMMON_ERRORS, HealthOut
 from huiqi.settings import get_settings
 from ledger.login_guard import LoginGuard
@@ -50,7 +50,6 @@ def create_app() -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    pushes.install(app)
 
     app.add_middleware(SecurityHeaders, connect_sources=_rasa_sources)
     app.add_middleware(BodySizeLimit)  # added last = runs first: before routing and authentication

@@ -46,9 +46,18 @@ def _base_for(data_dir: str) -> PolicyBase:
     return PolicyBase.open(get_settings())
 
 
+# Called with the base before each use (idempotent): api.routers.pushes subscribes the push engine, so
+# every publish / edit / retire / restore through the API computes its pushes. (A hook, not a FastAPI
+# dependency override: with any override FastAPI rebuilds every route's dependencies on every request.)
+BASE_HOOKS: list = []
+
+
 def get_base() -> PolicyBase:
     """One open policy base per data directory and process."""
-    return _base_for(str(get_settings().data_dir))
+    base = _base_for(str(get_settings().data_dir))
+    for hook in BASE_HOOKS:
+        hook(base)
+    return base
 
 
 def _actor(staff: Any) -> str:
