@@ -303,6 +303,18 @@ def test_dossier_workbook_writes_formulas_as_text(client):
     assert all(v.startswith("'") for v in described)
 
 
+def test_control_characters_in_user_text_do_not_break_the_workbook(client):
+    # found by the contract test: a visit note with a control character made the .xlsx a 500
+    cadre = login(client, "zhangwei", "Cadre@2026")
+    r = client.post(f"{P}/enterprises/{SHUNDA}/visits", json={"occasion": "日常走访", "visited_on": "2026-01-05",
+                                                               "notes": "走访\x01情况\x1f良好 无问题"}, headers=cadre)
+    assert r.status_code == 201, r.text
+    r = client.get(f"{P}/enterprises/{SHUNDA}/dossier.xlsx", headers=cadre)
+    assert r.status_code == 200, r.text
+    notes = [c.value for c in load_workbook(io.BytesIO(r.content))["走访记录"]["D"]]
+    assert "走访情况良好 无问题" in notes
+
+
 # ---- finding 13: security headers, vendored docs ------------------------------------------------------
 @pytest.mark.parametrize("path", ["/", "/docs", "/healthz", "/api/v1/problems", "/static/chat.js"])
 def test_security_headers_on_every_page(client, app_env, path):
