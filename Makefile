@@ -114,6 +114,8 @@ test-services: setup train
 	@$(TEST_ENV) $(MAKE) -s index demo-data
 	@$(TEST_ENV) $(PY) -m huiqi.services up
 	@rc=0; $(TEST_ENV) HUIQI_SERVICES_UP=1 $(PY) -m pytest -m services -q || rc=$$?; \
+	start=$$(date +%s); scripts/contract-test.sh http://127.0.0.1:$(TEST_API_PORT) || rc=$$?; \
+	echo "[stage] API contract (schemathesis): $$(( $$(date +%s) - start ))s"; \
 	$(TEST_ENV) $(PY) -m huiqi.services stop; exit $$rc
 
 bench: setup index

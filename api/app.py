@@ -1,14 +1,15 @@
 """The API application: ``uvicorn api.app:app`` (see ``make run``)."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 
 from api import errors
+from api.deps import single_valued_query
 from api.middleware import BodySizeLimit, SecurityHeaders
-from api.routers import API_PREFIX, API_ROUTERS, SITE_ROUTERS, chat, console, pushes
+from api.routers import API_PREFIX, API_ROUTERS, SITE_ROUTERS, chat, console
 from api.schemas import COMMON_ERRORS, HealthOut
 from huiqi.settings import get_settings
 from ledger.login_guard import LoginGuard
@@ -31,6 +32,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         docs_url=None, redoc_url=None,  # /docs is served below from vendored Swagger UI assets
         responses=COMMON_ERRORS,
+        dependencies=[Depends(single_valued_query)],
     )
     app.state.login_guard = LoginGuard()
     errors.install(app)
@@ -48,7 +50,6 @@ def create_app() -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    pushes.install(app)
     console.install(app)
 
     app.add_middleware(SecurityHeaders, connect_sources=_rasa_sources)

@@ -9,6 +9,7 @@ from typing import Annotated, Iterator
 
 import sqlite_utils
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
 
 from huiqi import tokens
@@ -103,6 +104,15 @@ enterprise_user = require_roles("enterprise")
 StaffUser = Annotated[Actor, Depends(staff_user)]
 AdminUser = Annotated[Actor, Depends(admin_user)]
 EnterpriseUser = Annotated[Actor, Depends(enterprise_user)]
+
+
+def single_valued_query(request: Request) -> None:
+    """Every query parameter at most once: ``?status=a&status=b`` is refused rather than half-read."""
+    keys = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", k), "msg": "repeated",
+                                       "ctx": {"error": "该参数只能给出一次"}} for k in repeated])
 
 
 def login_guard(request: Request) -> LoginGuard:

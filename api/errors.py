@@ -48,10 +48,13 @@ _VALIDATION_MESSAGES = {
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the API documents at this path (Starlette's 405 names only the first route's)."""
-    path = request.url.path
+    """The methods the API documents at this path (Starlette's 405 names only the first route's).
+    A literal path (``/policies/search``) wins over a template that also matches (``/policies/{measure_id}``)."""
+    path, paths = request.url.path, request.app.openapi()["paths"]
+    if path in paths:
+        return sorted(m.upper() for m in paths[path])
     methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
+    for template, operations in paths.items():
         if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path):
             methods |= {m.upper() for m in operations}
     return sorted(methods)

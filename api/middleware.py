@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024                 # JSON and form bodies
 MAX_UPLOAD_BYTES = 21 * 1024 * 1024          # document uploads (20 MB file + multipart overhead)
-UPLOAD_PATHS = ("/api/v1/policies/import",)  # path prefixes that take uploads
+UPLOAD_PATHS = ("/api/v1/policies/import", "/api/v1/workbench/enterprises/import")  # path prefixes that take uploads
 TOO_LARGE = {"code": "BODY_TOO_LARGE", "message": "提交的内容过大（普通请求不超过 1 MB，上传文件不超过 20 MB），请精简或拆分后重试。"}
 
 

@@ -32,7 +32,6 @@ DDL = (
         ended_reason TEXT)""",
     "CREATE INDEX IF NOT EXISTS auth_sessions_subject ON auth_sessions(kind, subject) WHERE ended_at IS NULL",
 )
-_ready: set[int] = set()
 
 
 def kind_of(role: str) -> str:
@@ -40,13 +39,12 @@ def kind_of(role: str) -> str:
 
 
 def ensure_table(db: sqlite_utils.Database) -> None:
-    key = id(db.conn)
-    if key in _ready and "auth_sessions" in db.table_names():
+    if getattr(db, "_auth_sessions_ready", False):  # once per connection object (pooled ones live long)
         return
     with transaction(db):
         for sql in DDL:
             db.execute(sql)
-    _ready.add(key)
+    db._auth_sessions_ready = True
 
 
 def open_session(db: sqlite_utils.Database, subject: str, role: str, minutes: int,

@@ -5,7 +5,7 @@ from datetime import date
 
 import sqlite_utils
 
-from huiqi.settings import Settings
+from huiqi.settings import Settings, get_settings
 from ledger import clock, events
 from ledger.access import enterprise_scope, problem_scope
 from ledger.actors import Actor
@@ -14,6 +14,7 @@ from ledger.pairings import current_official, history
 from ledger.problems import OPEN_STATUSES, describe, for_business as problem_for_business
 from ledger.pushes import list_pushes, opted_out
 from ledger.visits import list_visits
+from ledger.workdays import calendar_for
 
 
 def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None = None,
@@ -33,9 +34,10 @@ def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None =
     for ev in events.for_enterprise(db, code):
         by_problem.setdefault(ev["problem_id"], []).append(ev)
     cache: dict = {}
+    cal = calendar_for(settings or get_settings())
     problems = []
     for row in db.query("SELECT * FROM problems WHERE credit_code = ? ORDER BY filed_at, id", [code]):
-        item = describe(db, row, today=today, settings=settings, staff_cache=cache)
+        item = describe(db, row, today=today, staff_cache=cache, calendar=cal)
         item["events"] = by_problem.get(row["id"], [])
         problems.append(item)
     if for_business:

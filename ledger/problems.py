@@ -157,9 +157,9 @@ def apply_change(db: sqlite_utils.Database, row: dict, actor: Actor, type_: str,
 
 
 def describe(db: sqlite_utils.Database, row: dict, *, today: date | None = None,
-             settings: Settings | None = None, staff_cache: dict | None = None) -> dict:
-    """The problem as shown to users: labels, assignee, days left (working days; negative = overdue)."""
-    s = settings or get_settings()
+             settings: Settings | None = None, staff_cache: dict | None = None, calendar=None) -> dict:
+    """The problem as shown to users: labels, assignee, days left (working days; negative = overdue).
+    A caller describing many problems passes the ``calendar`` (``calendar_for(settings)``) once."""
     today = today or clock.day_of(clock.now())
     out = dict(row)
     out.pop("filing_key", None)  # internal (it holds the chat conversation id)
@@ -168,7 +168,9 @@ def describe(db: sqlite_utils.Database, row: dict, *, today: date | None = None,
     is_open = row["status"] in OPEN_STATUSES
     due = date.fromisoformat(row["due_on"])
     out["overdue"] = is_open and due < today
-    out["days_left"] = calendar_for(s).workdays_between(today, due) if is_open else None
+    if is_open and calendar is None:
+        calendar = calendar_for(settings or get_settings())
+    out["days_left"] = calendar.workdays_between(today, due) if is_open else None
     cache = staff_cache if staff_cache is not None else {}
     for key, target in (("assignee_id", "assignee"), ("escalated_to", "escalated_to_staff")):
         sid = row[key]
@@ -211,6 +213,8 @@ def list_problems(db: sqlite_utils.Database, actor: Actor, *, status: str | None
         where.append(f"p.status IN ({open_marks})")
         params.extend(OPEN_STATUSES)
     if category:
+        if category not in CATEGORIES:
+            raise Invalid("INVALID_CATEGORY", f"诉求类别应为以下之一：{'、'.join(CATEGORIES)}。", field="category")
         where.append("p.category = ?")
         params.append(category)
     if credit_code:
@@ -231,7 +235,8 @@ def list_problems(db: sqlite_utils.Database, actor: Actor, *, status: str | None
            f" WHEN p.status IN ({open_marks}) THEN 1 ELSE 2 END, p.due_on, p.id LIMIT ? OFFSET ?")
     params.extend([*OPEN_STATUSES, today.isoformat(), *OPEN_STATUSES, limit, offset])
     cache: dict = {}
-    return [describe(db, r, today=today, settings=settings, staff_cache=cache) for r in db.query(sql, params)]
+    cal = calendar_for(settings or get_settings())
+    return [describe(db, r, today=today, staff_cache=cache, calendar=cal) for r in db.query(sql, params)]
 
 
 def get_problem(db: sqlite_utils.Database, actor: Actor, ticket_no: str, *, today: date | None = None,

@@ -1,7 +1,8 @@
 """The dossier as a Chinese .xlsx workbook for archive and inspection (一企一档，以备督导检查).
 
 Every text cell goes through ``safe_cell``: text that a spreadsheet would run as a formula (leading
-``= + - @``, tab or carriage return) is written with a leading apostrophe, as plain text. Any other
+``= + - @``, tab or carriage return) is written with a leading apostrophe, as plain text, and control
+characters a worksheet cannot hold are dropped. Any other
 export of user-written text (CSV included) must use it too.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from ledger.actors import ROLE_LABELS
@@ -20,10 +22,12 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value):
-    """A cell value that cannot execute: text starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    """A cell value that cannot execute and can be stored: control characters a worksheet cannot hold
+    are dropped, and text starting like a formula gets a leading apostrophe."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
 SHEETS = ("企业概况", "包抓联记录", "诉求记录", "办理过程", "走访记录", "政策推送")

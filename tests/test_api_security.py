@@ -89,6 +89,16 @@ def test_lone_surrogates_are_422(client):
     assert "代理字符" in r.json()["message"]
 
 
+def test_a_reminder_event_without_a_note_is_not_a_500(client):
+    # found by the contract test: the event types' required-field table had no entry for a reminder
+    admin = login(client, "admin", "Admin@2026")
+    ticket = client.get(f"{P}/problems", params={"credit_code": SHUNDA}, headers=admin).json()[0]["ticket_no"]
+    r = client.post(f"{P}/problems/{ticket}/events", json={"type": "reminder"}, headers=admin)
+    assert r.status_code in (200, 409), r.text
+    if r.status_code == 409:
+        assert_error(r, 409)
+
+
 def test_match_with_a_non_text_region_is_422(client):
     r = client.post(f"{P}/policies/match", json={"profile": {"region": 12345, "industry": "道路货运"}})
     assert_error(r, 422, "VALIDATION_ERROR")
@@ -291,6 +301,18 @@ def test_dossier_workbook_writes_formulas_as_text(client):
     described = [c.value for c in cells if isinstance(c.value, str) and "这是问题描述" in c.value]
     assert len(described) == len(planted)
     assert all(v.startswith("'") for v in described)
+
+
+def test_control_characters_in_user_text_do_not_break_the_workbook(client):
+    # found by the contract test: a visit note with a control character made the .xlsx a 500
+    cadre = login(client, "zhangwei", "Cadre@2026")
+    r = client.post(f"{P}/enterprises/{SHUNDA}/visits", json={"occasion": "日常走访", "visited_on": "2026-01-05",
+                                                               "notes": "走访\x01情况\x1f良好 无问题"}, headers=cadre)
+    assert r.status_code == 201, r.text
+    r = client.get(f"{P}/enterprises/{SHUNDA}/dossier.xlsx", headers=cadre)
+    assert r.status_code == 200, r.text
+    notes = [c.value for c in load_workbook(io.BytesIO(r.content))["走访记录"]["D"]]
+    assert "走访情况良好 无问题" in notes
 
 
 # ---- finding 13: security headers, vendored docs ------------------------------------------------------

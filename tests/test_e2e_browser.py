@@ -166,8 +166,8 @@ def test_page_works_on_a_phone_sized_screen(launch, settings, shots_dir):
     bot_bubble(page, name)
     answered = page.locator(".msg.bot:not(.typing)").count()
     send(page, "你好")
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot:not(.typing)').length > {answered}",
-                           timeout=BOT_TIMEOUT_MS)
+    # (a locator, not wait_for_function: the page's CSP blocks the string predicate Playwright evaluates for it)
+    expect(page.locator(".msg.bot:not(.typing)").nth(answered)).to_be_attached(timeout=BOT_TIMEOUT_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the chat scrolls sideways"
     page.screenshot(path=str(shots_dir / "chat-390x844.png"))
 

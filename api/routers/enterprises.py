@@ -42,7 +42,7 @@ class EnterpriseIn(Body):
     region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区")
     ownership: str = Field("", max_length=NAME_MAX)
     tags: Tags = []
-    registered_on: str | None = Field(None, max_length=CODE_MAX)
+    registered_on: str | None = Field(None, max_length=CODE_MAX, json_schema_extra={"format": "date"})
     contact_name: str | None = Field(None, max_length=NAME_MAX)
     contact_phone: str | None = Field(None, max_length=CODE_MAX)
     address: str | None = Field(None, max_length=LINE_MAX)
@@ -60,7 +60,7 @@ class EnterprisePatch(Body):
     region: str | None = Field(None, max_length=LINE_MAX)
     ownership: str | None = Field(None, max_length=NAME_MAX)
     tags: Tags | None = None
-    registered_on: str | None = Field(None, max_length=CODE_MAX)
+    registered_on: str | None = Field(None, max_length=CODE_MAX, json_schema_extra={"format": "date"})
     contact_name: str | None = Field(None, max_length=NAME_MAX)
     contact_phone: str | None = Field(None, max_length=CODE_MAX)
     address: str | None = Field(None, max_length=LINE_MAX)
@@ -80,8 +80,8 @@ class AccountIn(Body):
 
 class VisitIn(Body):
     occasion: Occasion = Field(description="走访事由：" + "、".join(visits.OCCASIONS))
-    visited_on: str = Field(max_length=CODE_MAX, description="YYYY-MM-DD")
-    notes: str = Field(max_length=TEXT_MAX)
+    visited_on: str = Field(max_length=CODE_MAX, description="YYYY-MM-DD", json_schema_extra={"format": "date"})
+    notes: str = Field(max_length=TEXT_MAX, json_schema_extra={"minLength": 5})  # shorter → 422 NOTES_REQUIRED
 
 
 def _visible(db, actor: Actor, credit_code: str) -> str:

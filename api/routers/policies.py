@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from api.errors import ApiError
-from huiqi.errors import Invalid, NotFound
+from huiqi.errors import Invalid
 from ledger import credit_code as cc
 from huiqi.settings import get_settings
 from policies_kb.base import PolicyBase
@@ -49,9 +49,18 @@ def _base_for(data_dir: str) -> PolicyBase:
     return PolicyBase.open(get_settings())
 
 
+# Called with the base before each use (idempotent): api.routers.pushes subscribes the push engine, so
+# every publish / edit / retire / restore through the API computes its pushes. (A hook, not a FastAPI
+# dependency override: with any override FastAPI rebuilds every route's dependencies on every request.)
+BASE_HOOKS: list = []
+
+
 def get_base() -> PolicyBase:
     """One open policy base per data directory and process."""
-    return _base_for(str(get_settings().data_dir))
+    base = _base_for(str(get_settings().data_dir))
+    for hook in BASE_HOOKS:
+        hook(base)
+    return base
 
 
 def _actor(staff: Any) -> str:
@@ -74,7 +83,8 @@ class HitTestIn(SearchIn):
 
 class ProfileIn(Body):
     """An enterprise profile in the shared vocabulary (``ledger.enterprises.profile``)."""
-    region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区")
+    region: str = Field(max_length=LINE_MAX, description="省/市/县，如 甘肃省/兰州市/城关区",
+                        json_schema_extra={"minLength": 1, "pattern": r"\S"})  # blank → 422 PROFILE_REGION_REQUIRED
     industry: Optional[str] = Field(None, max_length=NAME_MAX)
     size: Optional[str] = Field(None, max_length=NAME_MAX)
     tags: list[Annotated[str, Field(max_length=NAME_MAX)]] = Field([], max_length=50)

@@ -46,8 +46,8 @@ class EventIn(Body):
     def _required(self):
         need = {"status": "to_status", "reply": "reply", "note": "note", "assign": "assignee", "transfer": "office",
                 "extension_request": "days", "extension_decision": "approve", "rating": "rating",
-                "correction": "corrects"}[self.type]
-        if getattr(self, need) is None:
+                "correction": "corrects"}.get(self.type)  # a reminder needs nothing more
+        if need is not None and getattr(self, need) is None:
             raise ValueError(f"{EVENT_TYPES[self.type]}需要填写 {need}")
         return self
 

@@ -10,18 +10,19 @@
 - ``POST /api/v1/pushes/sync`` (admin) — bring every measure's pushes up to date.
 - ``GET /api/v1/policies/{measure_id}/funnel`` (admin) — the redemption funnel of a measure.
 
-``install(app)`` also wires the push engine onto the policy base the policies router uses, so every
-publish / edit / retire / restore through the API computes its pushes.
+Importing this module wires the push engine onto the policy base the policies router uses
+(``policies.BASE_HOOKS``), so every publish / edit / retire / restore through the API computes its pushes.
 """
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from api.deps import AdminUser, CurrentUser, DbDep
+from api.routers import policies
 from api.schemas import (AUTH_ERRORS, CategoriesOut, FunnelOut, OptOutChange, OptOutsOut, PushDetail, PushListOut,
                          PushOut, SyncOut, errors)
 from api.validators import CODE_MAX, LINE_MAX, NAME_MAX, Body, CodeQuery, IdPath, ShortQuery, choice_query
@@ -38,13 +39,7 @@ ENTERPRISE_MAY_SET = {"viewed", "applied", "redeemed", "declined", "not_eligible
 STAFF_MAY_SET = {"delivered", "viewed", "applied", "to_confirm", "redeemed", "declined", "not_eligible"}
 
 
-def wired_base():
-    """The policies router's base, with the push engine subscribed to its change hook."""
-    from api.routers.policies import get_base
-
-    base = get_base()
-    engine_mod.wire(base)
-    return base
+policies.BASE_HOOKS.append(engine_mod.wire)  # every base the API uses has its push engine
 
 
 class StatusIn(Body):
@@ -129,7 +124,7 @@ def opt_in(category: Annotated[str, Query(max_length=NAME_MAX)], actor: CurrentU
 
 
 @router.post("/sync", summary="重新计算全部措施的推送（管理员）", response_model=SyncOut)
-async def sync_all(actor: AdminUser, base=Depends(wired_base)) -> dict:
+async def sync_all(actor: AdminUser, base=Depends(policies.get_base)) -> dict:
     reports = await run_in_threadpool(base.push_engine.sync_all)
     return {"measures": len(reports), "created": sum(r["created"] for r in reports),
             "withdrawn": sum(r["withdrawn"] for r in reports)}
@@ -162,17 +157,10 @@ def set_status(push_id: IdPath, body: StatusIn, actor: CurrentUser, db: DbDep) -
 @funnel_router.get("/{measure_id}/funnel", summary="政策兑现漏斗：推送、送达、查看、申请、兑现（管理员）",
                    response_model=FunnelOut, responses=errors(404))
 def funnel(measure_id: Annotated[str, Path(max_length=NAME_MAX)], actor: AdminUser, db: DbDep,
-           base=Depends(wired_base)) -> dict:
+           base=Depends(policies.get_base)) -> dict:
     measure = base.get(measure_id)  # 404 MEASURE_NOT_FOUND when unknown
     out = engine_mod.redemption_funnel(db, measure_id)
     out.update({"title": measure["title"], "category": engine_mod.category_of(measure),
                 "redemption_mode": measure.get("redemption_mode"),
                 "stage_labels": {s: ledger_pushes.STATUS_LABELS[s] for s in engine_mod.STAGES}})
     return out
-
-
-def install(app: FastAPI) -> None:
-    """The push engine on the policies router's base, so every change through the API computes its pushes."""
-    from api.routers.policies import get_base
-
-    app.dependency_overrides.setdefault(get_base, wired_base)

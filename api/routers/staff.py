@@ -6,7 +6,7 @@ from pydantic import Field
 
 from api.deps import AdminUser, DbDep
 from api.schemas import AUTH_ERRORS, StaffOut, errors
-from api.validators import CODE_MAX, LOGIN_MAX, NAME_MAX, PASSWORD_MAX, Body, LoginPath, ShortQuery, one_of
+from api.validators import CODE_MAX, LOGIN_MAX, PASSWORD_MAX, Body, LoginPath, ShortQuery, one_of
 from ledger import staff as st
 from ledger.actors import STAFF_ROLES
 
