@@ -100,9 +100,6 @@ class FormDialogue:
         return await super().run(dispatcher, tracker, domain)
 
 
-OtherTasksFirst = FormDialogue  # the name the forms used before exits and corrections were added
-
-
 def validating_new_message(tracker: Tracker, form: str) -> bool:
     """Is the form validating the message the user just sent, not running again after another action?
 
@@ -132,11 +129,6 @@ def resumed_after_digression(tracker: Tracker, form: str) -> bool:
 def undo_taken(tracker: Tracker, form_slots: list[str]) -> list[dict[str, Any]]:
     """Undo what the slot mappings took from the message (it was not an answer)."""
     return [SlotSet(name, None) for name in tracker.slots_to_validate() if name in form_slots]
-
-
-def hand_over(tracker: Tracker, form: str, form_slots: list[str]) -> list[dict[str, Any]]:
-    """Undo what the slot mappings took from the message; reject the form's turn so a rule runs."""
-    return undo_taken(tracker, form_slots) + [ActionExecutionRejected(form)]
 
 
 def leave_if_exited(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[dict[str, Any]] | None:
