@@ -33,7 +33,7 @@ _GENERIC = re.compile(r"我要|我想|想|要|帮我|麻烦|请|一下|个|投�
 _COMPLAINT_WORDS = re.compile(r"投诉|举报|乱|不服|申诉|态度|索要|吃拿卡要|刁难|暗箱")
 _CONSULT_WORDS = re.compile(r"咨询|请问|问一下|怎么办理|如何办理")
 _CHANGE_TO = re.compile(r"(?:改成|改为|换成|应该是|更正为|是)[:：]?\s*(.+)$")
-_NAME_PREFIX = re.compile(r"^(?:我叫|我是|我姓|叫我|姓名|名字|联系人|称呼)[:：是]?\s*")
+_NAME_PREFIX = re.compile(r"^(?:我叫|我是|我姓|叫我|姓名|名字|联系人|称呼|免贵姓|姓)[:：是]?\s*")
 # Not a name: answers to a yes/no question, corrections, greetings, questions (normalised text).
 _NOT_A_NAME = re.compile(r"^(?:不对|不是|对|对的|是|是的|好|好的|嗯+|哦+|行|可以|没有|没|无|不知道|不用|不要|错了|确认|"
                          r"取消|谢谢|你好|您好|不清楚|随便|保密|算了|匿名)[啊吧呀的了。.!！]*$"

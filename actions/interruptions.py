@@ -39,11 +39,11 @@ SWITCHES = ("file_complaint",)
 EXIT_SLOT = "form_exit"
 # A clear exit at the start of a message: 「算了」「先不查了」「不用了，谢谢」. Normalised text (simplified, half-width).
 _EXIT = re.compile(
-    r"^(?:哦|嗯|那|那就|好吧|还是)?[，,\s]*"
+    r"^(?:哦|嗯|啊|那|那就|好吧|还是|我|我们|我看)*[，,\s]*"
     r"(?:算了|先算了|不用了|先不用了|不需要了|不要了|先不要了|先这样吧?|以后再说|回头再说|改天再说|等会再说|晚点再说|"
     r"(?:先|暂时|现在)?不(?:查|办|登记|反映|提交|投诉|评|评价|转|转人工|找人工|弄|填|说|问)了|"
     r"(?:先|暂时)不(?:查|办|登记|反映|提交|投诉|评|评价|转|填)(?:进度|了)?|不想(?:查|登记|反映|投诉|评价|评)了)"
-    r"(?:吧|啊|哈|呀)?(?=$|[，,。.!！?？；;\s])")
+    r"(?:吧|啊|哈|呀)?(?:[，,\s]*算了)*(?=$|[，,。.!！?？；;\s])")
 _LEADING_PUNCT = re.compile(r"^[，,。.!！?？；;\s]+")
 
 
@@ -100,9 +100,6 @@ class FormDialogue:
         return await super().run(dispatcher, tracker, domain)
 
 
-OtherTasksFirst = FormDialogue  # the name the forms used before exits and corrections were added
-
-
 def validating_new_message(tracker: Tracker, form: str) -> bool:
     """Is the form validating the message the user just sent, not running again after another action?
 
@@ -132,11 +129,6 @@ def resumed_after_digression(tracker: Tracker, form: str) -> bool:
 def undo_taken(tracker: Tracker, form_slots: list[str]) -> list[dict[str, Any]]:
     """Undo what the slot mappings took from the message (it was not an answer)."""
     return [SlotSet(name, None) for name in tracker.slots_to_validate() if name in form_slots]
-
-
-def hand_over(tracker: Tracker, form: str, form_slots: list[str]) -> list[dict[str, Any]]:
-    """Undo what the slot mappings took from the message; reject the form's turn so a rule runs."""
-    return undo_taken(tracker, form_slots) + [ActionExecutionRejected(form)]
 
 
 def leave_if_exited(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[dict[str, Any]] | None:

@@ -30,7 +30,8 @@ def complaint_turn(text, intent, requested, *, entities=None, slots=None, extrac
 @pytest.mark.parametrize("text, rest", [
     ("算了", ""), ("算了，先问个政策，危险品运输车辆的电子运单怎么弄", "先问个政策，危险品运输车辆的电子运单怎么弄"),
     ("先不查了，修理厂开业要审批吗", "修理厂开业要审批吗"), ("不用了", ""), ("不用了谢谢", None),
-    ("先不登记了", ""), ("以后再说吧", ""), ("那就不评了", "")])
+    ("先不登记了", ""), ("以后再说吧", ""), ("那就不评了", ""), ("算了算了", ""), ("我不想投诉了", ""),
+    ("我先不查了，谢谢", "谢谢")])
 def test_clear_exits_are_recognised(text, rest):
     leaving, after = exit_said(text)
     if rest is None:  # 「不用了谢谢」 has no break after the exit: not read as one (the NLU's cancel/deny rules handle it)
@@ -113,7 +114,7 @@ def test_a_name_is_not_a_non_answer(said):
 
 
 @pytest.mark.parametrize("said, name", [("王经理", "王经理"), ("我姓张", "张"), ("张伟 13912345678", "张伟"),
-                                        ("联系人：李红梅", "李红梅")])
+                                        ("联系人：李红梅", "李红梅"), ("免贵姓王", "王"), ("姓马", "马")])
 def test_names_are_taken(said, name):
     assert check_name(said)[0] == name
 
