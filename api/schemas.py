@@ -324,3 +324,39 @@ class EnterpriseImportOut(Out):
     created: int
     rows: int
     errors: list[ImportRowError]
+
+
+# ---- the review queue (chat turns to check) -------------------------------------------------
+class IntentScore(Out):
+    intent: str
+    confidence: float
+
+
+class ContextLine(Out):
+    who: str
+    text: str
+    this_turn: bool
+
+
+class ReviewDecisionOut(Out):
+    event_id: int
+    decision: str
+    predicted: Optional[str] = None
+    intent: Optional[str] = None
+    text: str
+    by_login: str
+    at: str
+
+
+class ReviewItemOut(Out):
+    id: int
+    conversation: str
+    at: Optional[str] = None
+    reason: str
+    reason_label: str
+    text: str
+    predicted: Optional[str] = None
+    confidence: float
+    alternatives: list[IntentScore]
+    context: list[ContextLine]
+    decision: Optional[ReviewDecisionOut] = None
