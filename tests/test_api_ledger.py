@@ -1,35 +1,20 @@
 """Staff/enterprise API over the demo ledger: the authorization matrix (each role × each endpoint,
 including another official's enterprise), refused transitions (409), malformed input (422)."""
 import io
-import os
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from huiqi.settings import get_settings
-from ledger.db import connect
-from ledger.demo import credit_code_of, seed_demo
+from ledger.demo import credit_code_of
+from tests.fixtures.demo_env import demo_client
 
 P = "/api/v1"
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    data = tmp_path_factory.mktemp("api")
-    saved = {k: os.environ.get(k) for k in ("HUIQI_DATA_DIR", "HUIQI_DEMO_MODE")}
-    os.environ.update(HUIQI_DATA_DIR=str(data), HUIQI_DEMO_MODE="1")
-    get_settings.cache_clear()
-    seed_demo(connect(settings=get_settings()), get_settings())
-    from api.app import create_app
-    with TestClient(create_app()) as c:
+    with demo_client(tmp_path_factory.mktemp("api")) as c:
         yield c
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
 
 
 def staff_token(client, login, pw):

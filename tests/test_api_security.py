@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from huiqi.settings import get_settings
 from ledger.db import connect
-from ledger.demo import credit_code_of, seed_demo
+from ledger.demo import credit_code_of
+from tests.fixtures.demo_env import demo_env
 
 P = "/api/v1"
 SHUNDA = credit_code_of("shunda")      # paired with zhangwei
@@ -23,18 +22,8 @@ EROAD = credit_code_of("eroad")
 
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory):
-    data = tmp_path_factory.mktemp("security")
-    saved = {k: os.environ.get(k) for k in ("HUIQI_DATA_DIR", "HUIQI_DEMO_MODE")}
-    os.environ.update(HUIQI_DATA_DIR=str(data), HUIQI_DEMO_MODE="1")
-    get_settings.cache_clear()
-    seed_demo(connect(settings=get_settings()), get_settings())
-    yield get_settings()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
+    with demo_env(tmp_path_factory.mktemp("security")) as settings:
+        yield settings
 
 
 @pytest.fixture

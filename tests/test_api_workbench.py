@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import io
 import random
-import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from huiqi.settings import get_settings
 from ledger import handoffs
 from ledger.credit_code import generate
 from ledger.db import connect
-from ledger.demo import credit_code_of, seed_demo
+from ledger.demo import credit_code_of
 from ledger.portfolio import VISIT_EVERY_DAYS
+from tests.fixtures.demo_env import demo_client
 
 P = "/api/v1"
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "api" / "static" / "console"
@@ -28,20 +27,8 @@ CONSOLE_DIR = Path(__file__).resolve().parent.parent / "api" / "static" / "conso
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    data = tmp_path_factory.mktemp("workbench")
-    saved = {k: os.environ.get(k) for k in ("HUIQI_DATA_DIR", "HUIQI_DEMO_MODE")}
-    os.environ.update(HUIQI_DATA_DIR=str(data), HUIQI_DEMO_MODE="1")
-    get_settings.cache_clear()
-    seed_demo(connect(settings=get_settings()), get_settings())
-    from api.app import create_app
-    with TestClient(create_app()) as c:
+    with demo_client(tmp_path_factory.mktemp("workbench")) as c:
         yield c
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
 
 
 def login(client, name, pw):
