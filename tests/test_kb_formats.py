@@ -193,3 +193,14 @@ def test_store_upgrade_adds_kinds_to_existing_items(tmp_path):
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     kind, reason = store.db.execute("select kind, kind_reason from measures where id = 'm-1'").fetchone()
     assert kind == "problem" and "整治内容" in reason
+
+
+def test_long_items_answer_with_the_passage_that_holds_the_question_words():
+    from policies_kb.keywords import tokenize
+    from policies_kb.search import PASSAGE_CHARS, best_passage
+
+    text = ("为进一步降低物流成本，现就有关事项通知如下。" * 4 + "货车司机个人住房按揭、信用卡等信贷还款安排可以合理延后。"
+            + "鼓励银行机构降低实际贷款利率，优化审批流程。" * 4)
+    passage = best_passage(text, tokenize("货车司机的房贷和信用卡还款能调整吗"))
+    assert "信用卡" in passage and len(passage) <= PASSAGE_CHARS < len(text)
+    assert best_passage("短条目。", ["信用卡"]) == "短条目。"
