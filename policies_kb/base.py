@@ -536,7 +536,7 @@ class PolicyBase:
             boosts = self._business_boosts(q.text) if audience == "business" else {}
             ranked = searching.retrieve(q, qvec, self.dense, self.keywords, int(top_k), mode, kinds=self.kinds,
                                         audience=audience, boosts=boosts)
-            rows = self.store.by_nums([n for n, _, _ in ranked])
+            rows = self.store.result_rows([n for n, _, _ in ranked])
         files = self._document_files()
         results = []
         for n, score, expl in ranked:

@@ -152,15 +152,15 @@ def best_passage(text: str, query_tokens: list[str], limit: int = PASSAGE_CHARS)
         return text
     sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
     tokens = [t for t in dict.fromkeys(query_tokens) if len(t) > 1 or not t.isascii()]
+    found = [{t for t in tokens if t in norm} for norm in (normalize(x).lower() for x in sentences)]
     best, best_score = "", -1
     for i in range(len(sentences)):
-        window = sentences[i]
+        window, words = sentences[i], set(found[i])
         j = i + 1
         while j < len(sentences) and len(window) + len(sentences[j]) <= limit:
             window += sentences[j]
+            words |= found[j]
             j += 1
-        norm = normalize(window).lower()
-        score = sum(1 for t in tokens if t in norm)
-        if score > best_score:
-            best, best_score = window, score
+        if len(words) > best_score:
+            best, best_score = window, len(words)
     return best.strip()[:limit * 2]

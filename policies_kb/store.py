@@ -206,6 +206,23 @@ class Store:
         names = [d[0] for d in rows.description]
         return {r[1]: self._decode(dict(zip(names, r))) for r in rows.fetchall()}
 
+    RESULT_COLUMNS = ("id", "num", "doc_key", "title", "text", "source", "heading_path", "lead_department",
+                      "redemption_mode", "how_to_apply", "contact", "kind", "beneficiaries", "deadline", "basis")
+
+    def result_rows(self, nums: Iterable[int]) -> dict[int, dict]:
+        """The columns a search result shows, for these nums (lighter than ``by_nums``)."""
+        nums = [int(n) for n in nums]
+        if not nums:
+            return {}
+        rows = self.db.execute(f"select {','.join(self.RESULT_COLUMNS)} from measures where num in "
+                               f"({','.join('?' * len(nums))})", nums).fetchall()
+        out = {}
+        for r in rows:
+            m = dict(zip(self.RESULT_COLUMNS, r))
+            m["heading_path"] = json.loads(m["heading_path"]) if m["heading_path"] else []
+            out[m["num"]] = m
+        return out
+
     def list(self, *, status: str | None = None, doc_key: str | None = None, q: str | None = None,
              enabled: bool | None = None, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
         where, args = [], []
