@@ -14,6 +14,7 @@ from ledger import pushes
 
 from actions import context
 from actions.measures import PAGE, brief, detail, ordinal
+from policies_kb.match import INDUSTRIES, asks_for_benefits, industries_in
 
 log = logging.getLogger(__name__)
 RESULTS = 9  # measures kept per question: three pages of three
@@ -27,6 +28,11 @@ MENU_BUTTONS = [
 ]
 GENERIC_QUESTIONS = {"/ask_policy", "查政策", "政策咨询", "我想问政策", "问一下政策", "咨询一下优惠政策", "惠企政策",
                      "扶持政策", "补贴政策", "政策有哪些"}
+
+
+def industry_buttons() -> list[dict]:
+    """One button per industry of the shared vocabulary; the payload carries it as the entity."""
+    return [{"title": name, "payload": f'/ask_policy{{"industry": "{name}"}}'} for name in INDUSTRIES if name != "其他"]
 
 
 def find_measures(tracker: Tracker, question: str) -> tuple[list[dict], bool]:
@@ -71,6 +77,13 @@ class ActionAnswerPolicy(Action):
         if context.intent_of(tracker) == "inform" and not (context.entity(tracker, "industry")
                                                           or context.entity(tracker, "region")):
             dispatcher.utter_message(text="好的。请问您想办什么事？", buttons=MENU_BUTTONS)
+            return []
+        industry = context.entity(tracker, "industry")
+        if question.startswith("/") and industry and not ident:  # the answer to "您是哪个行业？"
+            question = f"{industry}企业有什么补贴优惠政策"
+        elif not ident and asks_for_benefits(question) and not industry and not industries_in(question):
+            dispatcher.utter_message(text="您是哪个行业？我按行业为您列出能享受的政策（登录企业账号后可按贵企业的情况匹配）。",
+                                     buttons=industry_buttons())
             return []
         if question in GENERIC_QUESTIONS or question.startswith("/"):
             if not ident:
