@@ -134,9 +134,10 @@ class Store:
                     if col not in cols:
                         self.db.execute(f"ALTER TABLE measures ADD COLUMN {col} TEXT")
                 rows = self.db.execute(
-                    "select id, title, text, heading_path from measures where kind is null").fetchall()
-                for mid, title, text, path in rows:
-                    kind, reason = infer_kind(title or "", text or "", json.loads(path) if path else [])
+                    "select id, doc_key, title, text, heading_path from measures where kind is null").fetchall()
+                for mid, doc_key, title, text, path in rows:
+                    kind, reason = ("measure", "精选惠企措施：逐条写明企业可享受的内容和办理方式") if doc_key == "curated" \
+                        else infer_kind(title or "", text or "", json.loads(path) if path else [])
                     self.db.execute("update measures set kind = ?, kind_reason = ? where id = ?", [kind, reason, mid])
                 self.db.execute("PRAGMA user_version = 1")
 
