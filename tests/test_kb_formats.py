@@ -204,3 +204,28 @@ def test_long_items_answer_with_the_passage_that_holds_the_question_words():
     passage = best_passage(text, tokenize("货车司机的房贷和信用卡还款能调整吗"))
     assert "信用卡" in passage and len(passage) <= PASSAGE_CHARS < len(text)
     assert best_passage("短条目。", ["信用卡"]) == "短条目。"
+
+
+def test_cli_dry_run_shows_items_and_writes_nothing_and_fails_on_an_empty_document(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    card = tmp_path / "card.txt"
+    card.write_text("享受主体:货运司机\n优惠内容:商业银行对还贷困难的货运司机给予延期、展期或续贷安排。\n执行期限:长期\n",
+                    encoding="utf-8")
+    empty = tmp_path / "cover.txt"
+    empty.write_text("封面\n目录\n", encoding="utf-8")
+    env = {**os.environ, "HUIQI_DATA_DIR": str(tmp_path / "data")}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "policies_kb", *a], capture_output=True, text=True,
+                                    env=env, timeout=300)
+    proc = run("import", "--dry-run", "--json", str(card))
+    assert proc.returncode == 0, proc.stderr
+    preview = json.loads(proc.stdout.splitlines()[0])
+    assert preview["count"] == 1 and preview["items"][0]["kind"] == "measure"
+    assert preview["items"][0]["beneficiaries"] == "货运司机" and preview["items"][0]["deadline"] == "长期"
+    assert Store(tmp_path / "data" / "policies" / "policies.sqlite3").count() == 0
+    proc = run("import", "--dry-run", str(empty))
+    assert proc.returncode == 1 and "没有识别出任何政策条目" in proc.stderr
+    proc = run("import", str(empty))
+    assert proc.returncode == 1 and "没有识别出任何政策条目" in proc.stderr
