@@ -229,3 +229,22 @@ def test_cli_dry_run_shows_items_and_writes_nothing_and_fails_on_an_empty_docume
     assert proc.returncode == 1 and "没有识别出任何政策条目" in proc.stderr
     proc = run("import", str(empty))
     assert proc.returncode == 1 and "没有识别出任何政策条目" in proc.stderr
+
+
+def test_docx_policy_table_gives_one_item_per_row(tmp_path):
+    import docx
+
+    path = tmp_path / "list.docx"
+    d = docx.Document()
+    d.add_paragraph("惠企政策清单")
+    table = d.add_table(rows=3, cols=4)
+    for r, row in enumerate([("政策名称", "受惠对象", "优惠内容", "咨询电话"),
+                             ("货车通行费优惠", "道路货运企业", "使用ETC的货车通行费享受九五折优惠。", "12328"),
+                             ("农村客运燃油补贴", "农村客运企业", "按核定座位数发放燃油补贴，每年申报一次。", "12345")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.save(path)
+    doc = parse_file(path)
+    assert doc.shape == "table" and [m.title for m in doc.measures] == ["货车通行费优惠", "农村客运燃油补贴"]
+    assert doc.measures[0].beneficiaries == "道路货运企业" and doc.measures[0].contact == "12328"
+    assert all(m.kind == "measure" for m in doc.measures)
