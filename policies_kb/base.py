@@ -595,8 +595,10 @@ class PolicyBase:
         fused = searching.rrf([relevance, specificity])
         order = sorted(fused, key=lambda n: (live[n].get("kind") != "measure", -fused[n]))[:top_k]  # measures first
         out = []
+        passages_for = q.tokens
         for n in order:
             r = self._result(live[n], round(fused[n], 6), {**expl.get(n, {}), "specific_conditions": eligible[n][1]})
+            r["passage"] = searching.best_passage(live[n]["text"], passages_for)
             r["reasons"] = eligible[n][0]
             r["conditions"] = live[n].get("conditions")
             out.append(r)

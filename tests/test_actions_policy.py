@@ -170,3 +170,10 @@ def test_a_benefit_question_naming_the_trade_is_answered_at_once(pworld):
     msgs, _ = run(ActionAnswerPolicy(), tracker("我们是货运公司，有什么补贴政策？", "ask_policy"))
     said = texts(msgs)
     assert "您是哪个行业" not in said and "通行费" in said.split("2. ")[0]
+
+
+def test_a_logged_in_business_sees_why_each_matched_measure_fits(pworld):
+    msgs, _ = run(ActionAnswerPolicy(), tracker("有什么补贴政策", "ask_policy", token=pworld.token))
+    said = texts(msgs)
+    assert "适合贵" in said or "这些政策适合您" in said
+    assert "适合原因：" in said and "行业：道路货运" in said
