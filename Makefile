@@ -9,6 +9,8 @@ PY        := $(VENV)/bin/python
 RASA      := $(RVENV)/bin/rasa
 SEEDS     ?= ../shared/seeds
 CURATED   := policies_kb/curated/measures.yaml
+# How documents become items: a change re-imports the seeds (items, kinds and fields follow the parser).
+KB_PARSER := policies_kb/parse.py policies_kb/formats.py policies_kb/kinds.py policies_kb/conditions.py
 export HUIQI_DATA_DIR ?= $(CURDIR)/var
 export HUIQI_DEMO_MODE ?= 1
 export PYTHONPATH := $(CURDIR)
@@ -65,7 +67,7 @@ browser:
 
 # ---------------------------------------------------------------- data, index, model
 index: setup
-	@key=$$(cat $(SEEDS)/*.txt $(CURATED) 2>/dev/null | sha256sum | cut -c1-16); \
+	@key=$$(cat $(SEEDS)/*.txt $(CURATED) $(KB_PARSER) 2>/dev/null | sha256sum | cut -c1-16); \
 	stamp="$(HUIQI_DATA_DIR)/policies/.built-$$key"; \
 	if [ -f "$$stamp" ]; then echo "政策库已是最新（未改动，不重新导入）"; else \
 	  if [ -d "$(SEEDS)" ]; then $(PY) -m policies_kb import $(SEEDS)/*.txt; \

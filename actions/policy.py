@@ -13,7 +13,8 @@ from ledger.enterprises import profile as enterprise_profile
 from ledger import pushes
 
 from actions import context
-from actions.measures import PAGE, brief, detail, ordinal
+from actions.measures import PAGE, brief, detail, ordinal, shorten
+from policies_kb.match import INDUSTRIES, asks_for_benefits, industries_in
 
 log = logging.getLogger(__name__)
 RESULTS = 9  # measures kept per question: three pages of three
@@ -29,6 +30,11 @@ GENERIC_QUESTIONS = {"/ask_policy", "查政策", "政策咨询", "我想问政�
                      "扶持政策", "补贴政策", "政策有哪些"}
 
 
+def industry_buttons() -> list[dict]:
+    """One button per industry of the shared vocabulary; the payload carries it as the entity."""
+    return [{"title": name, "payload": f'/ask_policy{{"industry": "{name}"}}'} for name in INDUSTRIES if name != "其他"]
+
+
 def find_measures(tracker: Tracker, question: str) -> tuple[list[dict], bool]:
     """(measures, matched_to_enterprise). Raises HuiqiError on bad input."""
     base = context.policy_base()
@@ -40,16 +46,34 @@ def find_measures(tracker: Tracker, question: str) -> tuple[list[dict], bool]:
     return base.search(question, top_k=RESULTS, record_hits=True), False
 
 
-def show_page(dispatcher: CollectingDispatcher, ids: list[str], start: int) -> int:
-    """Show measures ids[start:start+PAGE], numbered from 1 across pages; returns how many are shown now."""
+def why_lines(result: dict | None, measure: dict) -> list[str]:
+    """What a search or match result adds to a measure's brief: the passage that answers the question
+    (when the item is long) and why it fits the enterprise (matching)."""
+    if not result:
+        return []
+    lines = []
+    passage = " ".join(str(result.get("passage") or "").split())
+    if passage and len(measure.get("text") or "") > len(passage) + 10:
+        lines.append(f"   相关原文：{shorten(passage, 90)}")
+    reasons = [r for r in (result.get("reasons") or []) if not r.endswith("不限")]
+    if reasons:
+        lines.append(f"   适合原因：{shorten('；'.join(reasons), 60)}")
+    return lines
+
+
+def show_page(dispatcher: CollectingDispatcher, ids: list[str], start: int,
+              results: dict[str, dict] | None = None) -> int:
+    """Show measures ids[start:start+PAGE], numbered from 1 across pages; returns how many are shown now.
+    ``results`` (measure_id → search/match result) add the answering passage and the reasons."""
     base = context.policy_base()
     lines = []
     end = min(start + PAGE, len(ids))
     for i in range(start, end):
         try:
-            lines.append(brief(i + 1, base.get(ids[i])))
+            measure = base.get(ids[i])
         except NotFound:  # retired since the question was asked
             continue
+        lines.append("\n".join([brief(i + 1, measure), *why_lines((results or {}).get(ids[i]), measure)]))
     dispatcher.utter_message(text="\n\n".join(lines))
     return end
 
@@ -72,6 +96,13 @@ class ActionAnswerPolicy(Action):
                                                           or context.entity(tracker, "region")):
             dispatcher.utter_message(text="好的。请问您想办什么事？", buttons=MENU_BUTTONS)
             return []
+        industry = context.entity(tracker, "industry")
+        if question.startswith("/") and industry and not ident:  # the answer to "您是哪个行业？"
+            question = f"{industry}企业有什么补贴优惠政策"
+        elif not ident and asks_for_benefits(question) and not industry and not industries_in(question):
+            dispatcher.utter_message(text="您是哪个行业？我按行业为您列出能享受的政策（登录企业账号后可按贵企业的情况匹配）。",
+                                     buttons=industry_buttons())
+            return []
         if question in GENERIC_QUESTIONS or question.startswith("/"):
             if not ident:
                 dispatcher.utter_message(
@@ -91,7 +122,7 @@ class ActionAnswerPolicy(Action):
         ids = [m["measure_id"] for m in found]
         head = (f"根据{ident.name}的情况，这些政策适合您：" if matched and ident else "为您找到这些相关政策：")
         dispatcher.utter_message(text=head)
-        shown = show_page(dispatcher, ids, 0)
+        shown = show_page(dispatcher, ids, 0, {m["measure_id"]: m for m in found})
         page_footer(dispatcher, shown, len(ids))
         return [SlotSet("policy_results", ids), SlotSet("policy_shown", float(shown)),
                 *context.identity_slots(ident)]

@@ -68,12 +68,22 @@ def quality_table(title, result):
 def latency(base, queries, reps=3):
     for q in queries[:3]:
         base.search(q, top_k=10)  # warm
-    full = [t for q in queries for t in timed(lambda: base.search(q, top_k=10), reps)]
     enc_model = base.query_encoder
-    enc = [t for q in queries for t in timed(lambda: enc_model.queries([prepare(q).text]), reps)]
+    # Interleaved, query by query: a search, then the bare encode + FAISS of the same query, so that a
+    # change in the machine's load (it is shared) hits both columns alike.
+    full, enc, bare = [], [], []
+    for _ in range(reps):
+        for q in queries:
+            full += timed(lambda: base.search(q, top_k=10), 1)
+            t0 = time.perf_counter()
+            qv = enc_model.queries([prepare(q).text])[0]
+            t1 = time.perf_counter()
+            base.dense.search(qv, 100)
+            t2 = time.perf_counter()
+            enc.append(t1 - t0)
+            bare.append(t2 - t0)
     qv = enc_model.queries([prepare(queries[0]).text])[0]
     faiss_t = timed(lambda: base.dense.search(qv, 100), 50)
-    bare = [e + f for e, f in zip(enc, faiss_t * (len(enc) // len(faiss_t) + 1))]
     toks = prepare(queries[0]).tokens
     bm = timed(lambda: base.keywords.search(toks, 100), 50)
     print(f"  search (hybrid, top 10)      p50 {pct(full, 50):6.1f} ms   p95 {pct(full, 95):6.1f} ms   n={len(full)}")

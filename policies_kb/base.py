@@ -59,6 +59,7 @@ class PolicyBase:
         self.store = Store(self.dir / "policies.sqlite3")
         self._embedder = embedder
         self._query_encoder = None
+        self._files: tuple[int, dict] | None = None
         self.model_name = embedder.model_id if embedder is not None else str(settings.embed_model)
         # What a stored vector depends on: the model and how passages are prepared for it.
         self.model_id = f"{self.model_name}|{EMBED_SCHEME}"
@@ -132,6 +133,14 @@ class PolicyBase:
             for n in self.claimable:
                 boosts[n] = boosts.get(n, 0.0) + CLAIMABLE_BOOST
         return boosts
+
+    def _document_files(self) -> dict[str, str | None]:
+        """doc_key → the imported file's name (cached until the base changes)."""
+        version = self._db_version()
+        if self._files is None or self._files[0] != version:
+            self._files = (version, {d["doc_key"]: Path(str(d.get("source") or "")).name or None
+                                     for d in self.store.documents()})
+        return self._files[1]
 
     def _db_version(self) -> int:
         return self.store.db.execute("PRAGMA data_version").fetchone()[0]
@@ -518,24 +527,24 @@ class PolicyBase:
         if not 1 <= int(top_k) <= 100:
             raise Invalid("TOP_K_INVALID", "返回条数 top_k 应在 1 到 100 之间。", field="top_k")
         q = searching.prepare(query)
-        qvec = self.query_encoder.queries([q.text])[0] if mode != "bm25" else None
+        if audience == "business" and matching.asks_for_benefits(q.text):
+            q = searching.Query(q.text, q.tokens + [w for w in matching.BENEFIT_WORDS if w not in q.tokens],
+                                q.truncated)
         self.refresh_if_changed()
+        qvec = self.query_encoder.queries([q.text])[0] if mode != "bm25" else None
         with self.lock:
             boosts = self._business_boosts(q.text) if audience == "business" else {}
-            if audience == "business" and matching.asks_for_benefits(q.text):
-                q = searching.Query(q.text, q.tokens + [w for w in matching.BENEFIT_WORDS if w not in q.tokens],
-                                    q.truncated)
             ranked = searching.retrieve(q, qvec, self.dense, self.keywords, int(top_k), mode, kinds=self.kinds,
                                         audience=audience, boosts=boosts)
-            rows = self.store.by_nums([n for n, _, _ in ranked])
-        files = {d["doc_key"]: d.get("source") for d in self.store.documents()}
+            rows = self.store.result_rows([n for n, _, _ in ranked])
+        files = self._document_files()
         results = []
         for n, score, expl in ranked:
             m = rows.get(n)
             if m is None:
                 continue
             r = self._result(m, score, expl)
-            r["file"] = Path(str(files.get(m.get("doc_key")) or "")).name or None
+            r["file"] = files.get(m.get("doc_key"))
             r["passage"] = searching.best_passage(m["text"], q.tokens)  # the sentences that answer
             results.append(r)
         if record_hits:
@@ -586,8 +595,10 @@ class PolicyBase:
         fused = searching.rrf([relevance, specificity])
         order = sorted(fused, key=lambda n: (live[n].get("kind") != "measure", -fused[n]))[:top_k]  # measures first
         out = []
+        passages_for = q.tokens
         for n in order:
             r = self._result(live[n], round(fused[n], 6), {**expl.get(n, {}), "specific_conditions": eligible[n][1]})
+            r["passage"] = searching.best_passage(live[n]["text"], passages_for)
             r["reasons"] = eligible[n][0]
             r["conditions"] = live[n].get("conditions")
             out.append(r)

@@ -177,18 +177,20 @@ def search(query: Optional[str] = typer.Argument(None, help="问题；省略时�
 def list_(status: Optional[str] = typer.Option(None, help="draft | published | retired"),
           doc: Optional[str] = typer.Option(None, help="文件键 doc_key"),
           q: Optional[str] = typer.Option(None, help="标题或正文包含"),
+          kind: Optional[str] = typer.Option(None, help="measure | commitment | problem | context"),
           limit: int = typer.Option(100), as_json: bool = typer.Option(False, "--json")):
     """列出政策措施。"""
-    rows = _base().list(status=status, doc_key=doc, q=q, limit=limit)
+    rows = _base().list(status=status, doc_key=doc, q=q, kind=kind, limit=limit)
     if as_json:
         for r in rows:
             print(_dump(r))
         return
     table = Table(title=f"政策措施（{len(rows)} 条）")
-    for col in ("编号", "标题", "状态", "启用", "版本", "牵头部门", "命中"):
+    for col in ("编号", "类型", "标题", "状态", "启用", "版本", "牵头部门", "命中"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["title"], r["status"], "是" if r["enabled"] else "否", str(r["version"]),
+        table.add_row(r["id"], r.get("kind") or "", r["title"], r["status"], "是" if r["enabled"] else "否",
+                      str(r["version"]),
                       r.get("lead_department") or "", str(r.get("hits") or 0))
     out.print(table)
 

@@ -128,6 +128,8 @@ def _read_docx(path: Path) -> str:
 
 
 def _table_lines(table) -> list[str]:
+    """One line per row: cells of a table with three or more columns are joined with " | " (the parser
+    reads such rows as one item each, by their header), narrower rows with an ideographic space."""
     out = []
     for row in table.rows:
         cells: list[str] = []
@@ -136,7 +138,7 @@ def _table_lines(table) -> list[str]:
             if value and (not cells or cells[-1] != value):  # merged cells repeat their text
                 cells.append(value)
         if cells:
-            out.append("　".join(cells))
+            out.append((" | " if len(table.columns) >= 3 else "　").join(cells))
     return out
 
 

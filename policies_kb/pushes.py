@@ -134,8 +134,9 @@ def is_pushable(measure: dict) -> bool:
     (``how_to_apply``) and is 免申即享 or 依申请. Items imported from reform plans are mostly the
     department's own work tasks (告知类, no way to apply): they stay searchable but are not pushed
     until an admin fills in how to apply — the 直达快享 rule that every pushed measure says where
-    and how to claim it."""
-    return bool((measure.get("how_to_apply") or "").strip()) and measure.get("redemption_mode") in ("免申即享", "依申请")
+    and how to claim it. Only items of kind ``measure`` are pushed (not commitments, problems or context)."""
+    return (measure.get("kind") or "measure") == "measure" and bool((measure.get("how_to_apply") or "").strip()) \
+        and measure.get("redemption_mode") in ("免申即享", "依申请")
 
 
 def is_targeted(measure: dict) -> bool:

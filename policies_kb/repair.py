@@ -206,8 +206,8 @@ def join_broken_lines(text: str) -> str:
 
 def _continues(line: str, following: str) -> bool:
     body = line.strip()
-    if len(body) < 20 or body[-1] in _TERMINAL or not re.search(r"[。，,]", body):
-        return False
+    if len(body) < 20 or body[-1] in _TERMINAL or not re.search(r"[。，,]", body) or body.count("|") >= 2:
+        return False  # (a table row ends where its line ends)
     head = following.strip()
     return bool(head) and not _NUMBERED.match(head) and not _FIELD.match(head) \
         and bool(re.match(f"[{_CJK}“《]", head))

@@ -90,11 +90,13 @@ def fuse(d_hits: list[tuple[int, float]], k_hits: list[tuple[int, float]],
 
 def retrieve(q: Query, qvec: np.ndarray | None, dense: DenseIndex, keywords: KeywordIndex,
              top_k: int, mode: str = "hybrid", depth: int = CANDIDATES, kinds: dict[int, str] | None = None,
-             audience: str = "all", boosts: dict[int, float] | None = None) -> list[tuple[int, float, dict]]:
+             audience: str = "all", boosts: dict[int, float] | None = None,
+             k_hits: list[tuple[int, float]] | None = None) -> list[tuple[int, float, dict]]:
     """Ranked ``(num, score, explanation)``; ``qvec`` is needed unless mode is ``bm25``.
 
     ``kinds`` maps nums to item kinds; with it the audience's ``KIND_PRIOR`` and exclusions apply.
     ``boosts`` shifts single items' fused scores (e.g. measures for the industry a question names).
+    ``k_hits``: the keyword list when the caller already ran it (e.g. while the query was encoded).
     """
     if mode not in MODES:
         raise Invalid("MODE_INVALID", "检索方式只能是 hybrid、bm25 或 dense。", field="mode")
@@ -102,7 +104,8 @@ def retrieve(q: Query, qvec: np.ndarray | None, dense: DenseIndex, keywords: Key
         raise Invalid("AUDIENCE_INVALID", "检索对象只能是 business（企业）或 all（全部条目）。", field="audience")
     depth = max(depth, top_k)
     d_hits = dense.search(qvec, depth) if mode != "bm25" else []
-    k_hits = keywords.search(q.tokens, depth) if mode != "dense" else []
+    if k_hits is None:
+        k_hits = keywords.search(q.tokens, depth) if mode != "dense" else []
     d_rank = {n: (r, s) for r, (n, s) in enumerate(d_hits, start=1)}
     k_rank = {n: (r, s) for r, (n, s) in enumerate(k_hits, start=1)}
     fused = fuse(d_hits, k_hits, {"hybrid": DENSE_WEIGHT, "dense": 1.0, "bm25": 0.0}[mode])
@@ -147,17 +150,17 @@ def best_passage(text: str, query_tokens: list[str], limit: int = PASSAGE_CHARS)
     text = (text or "").strip()
     if len(text) <= limit:
         return text
-    sentences = [x.strip() for x in _SENTENCE_END.split(text) if x.strip()]
+    sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
     tokens = [t for t in dict.fromkeys(query_tokens) if len(t) > 1 or not t.isascii()]
+    found = [{t for t in tokens if t in norm} for norm in (normalize(x).lower() for x in sentences)]
     best, best_score = "", -1
     for i in range(len(sentences)):
-        window = sentences[i]
+        window, words = sentences[i], set(found[i])
         j = i + 1
         while j < len(sentences) and len(window) + len(sentences[j]) <= limit:
             window += sentences[j]
+            words |= found[j]
             j += 1
-        norm = normalize(window).lower()
-        score = sum(1 for t in tokens if t in norm)
-        if score > best_score:
-            best, best_score = window, score
-    return best[:limit * 2]
+        if len(words) > best_score:
+            best, best_score = window, len(words)
+    return best.strip()[:limit * 2]

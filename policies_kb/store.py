@@ -134,9 +134,10 @@ class Store:
                     if col not in cols:
                         self.db.execute(f"ALTER TABLE measures ADD COLUMN {col} TEXT")
                 rows = self.db.execute(
-                    "select id, title, text, heading_path from measures where kind is null").fetchall()
-                for mid, title, text, path in rows:
-                    kind, reason = infer_kind(title or "", text or "", json.loads(path) if path else [])
+                    "select id, doc_key, title, text, heading_path from measures where kind is null").fetchall()
+                for mid, doc_key, title, text, path in rows:
+                    kind, reason = ("measure", "精选惠企措施：逐条写明企业可享受的内容和办理方式") if doc_key == "curated" \
+                        else infer_kind(title or "", text or "", json.loads(path) if path else [])
                     self.db.execute("update measures set kind = ?, kind_reason = ? where id = ?", [kind, reason, mid])
                 self.db.execute("PRAGMA user_version = 1")
 
@@ -205,6 +206,23 @@ class Store:
         rows = self.db.execute(f"select {cols} from measures where num in ({marks})", nums)
         names = [d[0] for d in rows.description]
         return {r[1]: self._decode(dict(zip(names, r))) for r in rows.fetchall()}
+
+    RESULT_COLUMNS = ("id", "num", "doc_key", "title", "text", "source", "heading_path", "lead_department",
+                      "redemption_mode", "how_to_apply", "contact", "kind", "beneficiaries", "deadline", "basis")
+
+    def result_rows(self, nums: Iterable[int]) -> dict[int, dict]:
+        """The columns a search result shows, for these nums (lighter than ``by_nums``)."""
+        nums = [int(n) for n in nums]
+        if not nums:
+            return {}
+        rows = self.db.execute(f"select {','.join(self.RESULT_COLUMNS)} from measures where num in "
+                               f"({','.join('?' * len(nums))})", nums).fetchall()
+        out = {}
+        for r in rows:
+            m = dict(zip(self.RESULT_COLUMNS, r))
+            m["heading_path"] = json.loads(m["heading_path"]) if m["heading_path"] else []
+            out[m["num"]] = m
+        return out
 
     def list(self, *, status: str | None = None, doc_key: str | None = None, q: str | None = None,
              enabled: bool | None = None, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:

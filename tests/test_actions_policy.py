@@ -148,3 +148,32 @@ def test_a_push_triggered_into_the_conversation_is_shown_and_delivered(pworld):
     assert slots_of(events)["policy_results"][0] == made[0]["measure_id"]
     other = tracker("", "EXTERNAL_policy_push", entities={"push_id": str(made[0]["id"])})  # nobody logged in
     assert run(ActionDeliverPush(), other)[0] == []
+
+
+def test_anonymous_benefit_question_without_a_trade_asks_which_industry(pworld):
+    msgs, events = run(ActionAnswerPolicy(), tracker("有什么补贴政策", "ask_policy"))
+    assert "您是哪个行业" in texts(msgs)
+    buttons = [b for m in msgs for b in (m.get("buttons") or [])]
+    assert {"道路货运", "机动车维修", "网约车/出租"} <= {b["title"] for b in buttons}
+    assert all(b["payload"].startswith("/ask_policy{") for b in buttons)
+
+
+def test_the_industry_button_lists_measures_for_that_trade(pworld):
+    payload = '/ask_policy{"industry": "道路货运"}'
+    msgs, events = run(ActionAnswerPolicy(), tracker(payload, "ask_policy", entities={"industry": "道路货运"}))
+    said = texts(msgs)
+    assert "1. " in said and "通行费" in said
+    assert slots_of(events)["policy_results"]
+
+
+def test_a_benefit_question_naming_the_trade_is_answered_at_once(pworld):
+    msgs, _ = run(ActionAnswerPolicy(), tracker("我们是货运公司，有什么补贴政策？", "ask_policy"))
+    said = texts(msgs)
+    assert "您是哪个行业" not in said and "通行费" in said.split("2. ")[0]
+
+
+def test_a_logged_in_business_sees_why_each_matched_measure_fits(pworld):
+    msgs, _ = run(ActionAnswerPolicy(), tracker("有什么补贴政策", "ask_policy", token=pworld.token))
+    said = texts(msgs)
+    assert "适合贵" in said or "这些政策适合您" in said
+    assert "适合原因：" in said and "行业：道路货运" in said

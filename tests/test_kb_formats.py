@@ -193,3 +193,58 @@ def test_store_upgrade_adds_kinds_to_existing_items(tmp_path):
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     kind, reason = store.db.execute("select kind, kind_reason from measures where id = 'm-1'").fetchone()
     assert kind == "problem" and "整治内容" in reason
+
+
+def test_long_items_answer_with_the_passage_that_holds_the_question_words():
+    from policies_kb.keywords import tokenize
+    from policies_kb.search import PASSAGE_CHARS, best_passage
+
+    text = ("为进一步降低物流成本，现就有关事项通知如下。" * 4 + "货车司机个人住房按揭、信用卡等信贷还款安排可以合理延后。"
+            + "鼓励银行机构降低实际贷款利率，优化审批流程。" * 4)
+    passage = best_passage(text, tokenize("货车司机的房贷和信用卡还款能调整吗"))
+    assert "信用卡" in passage and len(passage) <= PASSAGE_CHARS < len(text)
+    assert best_passage("短条目。", ["信用卡"]) == "短条目。"
+
+
+def test_cli_dry_run_shows_items_and_writes_nothing_and_fails_on_an_empty_document(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    card = tmp_path / "card.txt"
+    card.write_text("享受主体:货运司机\n优惠内容:商业银行对还贷困难的货运司机给予延期、展期或续贷安排。\n执行期限:长期\n",
+                    encoding="utf-8")
+    empty = tmp_path / "cover.txt"
+    empty.write_text("封面\n目录\n", encoding="utf-8")
+    env = {**os.environ, "HUIQI_DATA_DIR": str(tmp_path / "data")}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "policies_kb", *a], capture_output=True, text=True,
+                                    env=env, timeout=300)
+    proc = run("import", "--dry-run", "--json", str(card))
+    assert proc.returncode == 0, proc.stderr
+    preview = json.loads(proc.stdout.splitlines()[0])
+    assert preview["count"] == 1 and preview["items"][0]["kind"] == "measure"
+    assert preview["items"][0]["beneficiaries"] == "货运司机" and preview["items"][0]["deadline"] == "长期"
+    assert Store(tmp_path / "data" / "policies" / "policies.sqlite3").count() == 0
+    proc = run("import", "--dry-run", str(empty))
+    assert proc.returncode == 1 and "没有识别出任何政策条目" in proc.stderr
+    proc = run("import", str(empty))
+    assert proc.returncode == 1 and "没有识别出任何政策条目" in proc.stderr
+
+
+def test_docx_policy_table_gives_one_item_per_row(tmp_path):
+    import docx
+
+    path = tmp_path / "list.docx"
+    d = docx.Document()
+    d.add_paragraph("惠企政策清单")
+    table = d.add_table(rows=3, cols=4)
+    for r, row in enumerate([("政策名称", "受惠对象", "优惠内容", "咨询电话"),
+                             ("货车通行费优惠", "道路货运企业", "使用ETC的货车通行费享受九五折优惠。", "12328"),
+                             ("农村客运燃油补贴", "农村客运企业", "按核定座位数发放燃油补贴，每年申报一次。", "12345")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.save(path)
+    doc = parse_file(path)
+    assert doc.shape == "table" and [m.title for m in doc.measures] == ["货车通行费优惠", "农村客运燃油补贴"]
+    assert doc.measures[0].beneficiaries == "道路货运企业" and doc.measures[0].contact == "12328"
+    assert all(m.kind == "measure" for m in doc.measures)

@@ -85,3 +85,16 @@ def test_hybrid_search_beats_each_retriever_on_the_dev_sets(request, base_name, 
     for metric in ("recall@5", "mrr@10"):
         assert hybrid[metric] >= bm25[metric] and hybrid[metric] >= dense[metric], result["modes"]
     assert hybrid["recall@5"] >= 0.95 and hybrid["mrr@10"] >= 0.85, result["modes"]
+
+
+def test_questions_are_encoded_with_onnx_runtime_as_pytorch_would(live):
+    """A search no longer costs a PyTorch encode: questions go through the bot's ONNX export."""
+    from policies_kb.embed import OnnxQueryEncoder, onnx_export_for
+
+    if onnx_export_for(live.model_name) is None:
+        pytest.skip("no current ONNX export of the embedding model (make encoder)")
+    assert isinstance(live.query_encoder, OnnxQueryEncoder)
+    questions = ["我们是货运公司，有什么补贴政策？", "修理厂開業要審批嗎", "ETC 通行费 95 折"]
+    onnx, torch = live.query_encoder.queries(questions), live.embedder.queries(questions)
+    assert (onnx * torch).sum(axis=1).min() > 0.999
+    assert live.search("修理厂开业要审批吗", top_k=1)[0]["measure_id"] == "cur-repair-filing"
