@@ -1,7 +1,12 @@
-"""How a measure reads in the chat: title, one-line summary, who leads it, how to get it, source."""
+"""How a measure reads in the chat: title, one-line summary, who leads it, how to get it, source.
+
+The policy base keeps each document's own script (a traditional-script source stays traditional, so that
+its text is the document's); what the chat shows a business is always simplified Chinese."""
 from __future__ import annotations
 
 import re
+
+from huiqi.text import to_simplified
 
 CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*[条个项款]?")
@@ -38,13 +43,13 @@ def brief(number: int, measure: dict) -> str:
         lines.append(f"   {promise(measure)}")
         if measure.get("source"):
             lines.append(f"   依据：{shorten(measure['source'], 40)}")
-        return "\n".join(lines)
+        return to_simplified("\n".join(lines))
     if measure.get("lead_department"):
         lines.append(f"   牵头：{measure['lead_department']}")
     lines.append(f"   怎么享受：{shorten(how_to_get(measure), 50)}")
     if measure.get("source"):
         lines.append(f"   依据：{shorten(measure['source'], 40)}")
-    return "\n".join(lines)
+    return to_simplified("\n".join(lines))
 
 
 def detail(number: int, measure: dict) -> str:
@@ -53,7 +58,7 @@ def detail(number: int, measure: dict) -> str:
         lines.append(promise(measure))
         if measure.get("source"):
             lines.append(f"出处：{measure['source']}")
-        return "\n".join(l for l in lines if l)
+        return to_simplified("\n".join(l for l in lines if l))
     if measure.get("beneficiaries"):
         lines.append(f"享受主体：{measure['beneficiaries']}")
     if measure.get("lead_department"):
@@ -63,7 +68,7 @@ def detail(number: int, measure: dict) -> str:
         lines.append(f"咨询：{measure['contact']}")
     if measure.get("source"):
         lines.append(f"政策依据：{measure['source']}")
-    return "\n".join(l for l in lines if l)
+    return to_simplified("\n".join(l for l in lines if l))
 
 
 def shorten(text: str, limit: int) -> str:

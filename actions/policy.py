@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from huiqi.errors import HuiqiError, NotFound
+from huiqi.text import to_simplified
 from ledger.enterprises import profile as enterprise_profile
 from ledger import pushes
 
@@ -54,7 +55,7 @@ def why_lines(result: dict | None, measure: dict) -> list[str]:
     lines = []
     passage = " ".join(str(result.get("passage") or "").split())
     if passage and len(measure.get("text") or "") > len(passage) + 10:
-        lines.append(f"   相关原文：{shorten(passage, 90)}")
+        lines.append(f"   相关原文：{to_simplified(shorten(passage, 90))}")
     reasons = [r for r in (result.get("reasons") or []) if not r.endswith("不限")]
     if reasons:
         lines.append(f"   适合原因：{shorten('；'.join(reasons), 60)}")

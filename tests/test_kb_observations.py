@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from actions.measures import brief, detail
+from huiqi.text import to_simplified
 from huiqi.settings import Settings
 from policies_kb.base import PolicyBase
 from policies_kb.eval import evaluate, load_cases
@@ -98,3 +99,13 @@ def test_questions_are_encoded_with_onnx_runtime_as_pytorch_would(live):
     onnx, torch = live.query_encoder.queries(questions), live.embedder.queries(questions)
     assert (onnx * torch).sum(axis=1).min() > 0.999
     assert live.search("修理厂开业要审批吗", top_k=1)[0]["measure_id"] == "cur-repair-filing"
+
+
+def test_a_measure_from_a_traditional_script_document_reads_in_simplified_chinese_in_the_chat(live):
+    """The base keeps the document's own script; what the chat shows a business is simplified."""
+    traditional = [r for r in live.search("备案会不会变成变相审批", top_k=10) if to_simplified(r["text"]) != r["text"]]
+    assert traditional, "the traditional-script seed should answer this question"
+    measure = live.get(traditional[0]["measure_id"])
+    for shown in (brief(1, measure), detail(1, measure)):
+        assert to_simplified(shown) == shown, shown
+        assert to_simplified(measure["title"]) in shown
