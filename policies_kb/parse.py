@@ -79,7 +79,6 @@ _MARKERS = (  # (kind, pattern); group 1 is the number
 _LABEL = {"cn": "{}、", "paren_cn": "（{}）", "num": "{}.", "paren_num": "（{}）", "circled": "{}"}
 _KEY = {"cn": "{}", "paren_cn": "（{}）", "num": "{}", "paren_num": "（{}）", "circled": "{}"}
 
-TITLE_MAX = 40
 MIN_TEXT_CHARS = 20      # an item needs this much text besides its title to be a measure
 
 _TRAILER = re.compile(r"^(抄送|抄报|主题词|主送)[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$|^特此(公告|通告|通知|函告)|"
@@ -256,7 +255,7 @@ def _drop_closing(roots: list[_Node]) -> None:
 
 
 def _has_title_text(node: _Node) -> bool:
-    return len(node.rest) > TITLE_MAX or bool(re.search(r"[。；;]", node.rest[:-1]))
+    return len(node.rest) > formats.TITLE_MAX or bool(re.search(r"[。；;]", node.rest[:-1]))
 
 
 # ------------------------------------------------------------------ outline items
@@ -267,7 +266,7 @@ def _outline_pieces(roots: list[_Node]) -> list[formats.Piece]:
 def _piece(node: _Node) -> formats.Piece | None:
     raw = "\n".join([node.rest] + node.body)
     text, fields = _split_fields(raw)
-    title = _title(node.rest)
+    title = formats.first_sentence_title(node.rest)  # a heading line: one line
     own = text[len(title):].lstrip("。；;：:，, \n") if text.startswith(title) else text
     # A heading with no body of its own is no item (it is part of its children's heading path);
     # a leaf whose heading line is itself a full sentence ("一、我单位不再为……办理《道路运输证》。") is one.
@@ -277,25 +276,12 @@ def _piece(node: _Node) -> formats.Piece | None:
     path, keys = [], []
     n: _Node | None = node
     while n is not None:
-        path.append(n.label + _title(n.rest))
+        path.append(n.label + formats.first_sentence_title(n.rest))
         keys.append(n.key_part)
         n = n.parent
     path.reverse()
     keys.reverse()
     return formats.Piece(key="/".join(keys), title=title, text=text, heading_path=path, fields=fields)
-
-
-def _title(rest: str) -> str:
-    """The first sentence of an item's heading line, cut to TITLE_MAX characters at a comma."""
-    first = re.split(r"[。；;！？!?]", rest, maxsplit=1)[0].strip()
-    first = re.sub(r"[：:，,]$", "", first)
-    if len(first) <= TITLE_MAX:
-        return first
-    for stops in ("，,", "、"):
-        cut = max(first.rfind(c, 0, TITLE_MAX) for c in stops)
-        if cut >= 8:
-            return first[:cut]
-    return first[:TITLE_MAX]
 
 
 # ------------------------------------------------------------------ responsibility fields
