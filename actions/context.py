@@ -13,9 +13,8 @@ from huiqi import tokens
 from huiqi.errors import NotFound
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
-from ledger import auth_sessions, chat_sessions, db as ledger_db
+from ledger import chat_sessions, db as ledger_db
 from ledger.actors import Actor
-from ledger.enterprises import get_enterprise
 
 _base_lock = threading.Lock()
 _bases: dict[str, Any] = {}
@@ -82,34 +81,17 @@ def identify(tracker: Tracker, db=None) -> Identity | None:
         return None
     if claims.get("role") != "enterprise":
         return None
-    code = claims["sub"]
-    try:
+    try:  # logged out, password reset or deactivated: the conversation no longer acts as the business
         if db is None:
             with ledger() as conn:
-                live = auth_sessions.token_is_live(conn, claims)
-                row = get_enterprise(conn, code)
+                row = chat_sessions.speak_for(conn, tracker.sender_id, claims)
         else:
-            live = auth_sessions.token_is_live(db, claims)
-            row = get_enterprise(db, code)
+            row = chat_sessions.speak_for(db, tracker.sender_id, claims)
     except NotFound:
         return None
-    if not live:  # logged out (or password reset): the conversation no longer acts as the business
+    if row is None:
         return None
-    if not row.get("active", True):
-        return None
-    _mark_open_session(tracker.sender_id, row["credit_code"], db)
     return Identity(row["credit_code"], row["name"], row.get("contact_name"), row.get("contact_phone"))
-
-
-def _mark_open_session(sender_id: str, credit_code: str, db=None) -> None:
-    """A verified enterprise is talking in this conversation now: new pushes are delivered here live."""
-    if not sender_id:
-        return
-    if db is None:
-        with ledger() as conn:
-            chat_sessions.touch(conn, sender_id, credit_code)
-    else:
-        chat_sessions.touch(db, sender_id, credit_code)
 
 
 def login_expired(tracker: Tracker) -> bool:

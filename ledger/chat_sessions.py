@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from huiqi.errors import Invalid
-from ledger import clock
+from huiqi.errors import Invalid, NotFound
+from ledger import auth_sessions, clock
 from ledger.db import transaction
+from ledger.enterprises import get_enterprise
 
 DEFAULT_IDLE_MINUTES = 60
 
@@ -55,6 +56,35 @@ def touch(db: sqlite_utils.Database, sender_id: str, credit_code: str, now: date
             "closed_at = NULL, opened_at = CASE WHEN chat_sessions.closed_at IS NOT NULL "
             "OR chat_sessions.credit_code != excluded.credit_code THEN excluded.opened_at ELSE chat_sessions.opened_at END",
             [sender_id, credit_code, stamp, stamp])
+
+
+def speak_for(db: sqlite_utils.Database, sender_id: str, claims: dict) -> dict | None:
+    """The enterprise a verified token speaks for in conversation ``sender_id``, with the conversation
+    marked open; None when the token's session has ended or the enterprise is inactive.
+
+    The check and the mark are one write transaction, and so is ``log_out``: a turn still in flight when
+    the business logs out cannot re-open the conversation after the log-out closed it."""
+    with transaction(db):
+        if not auth_sessions.token_is_live(db, claims):
+            return None
+        row = get_enterprise(db, claims["sub"])  # NotFound: no such enterprise (any more)
+        if not row.get("active", True):
+            return None
+        if (sender_id or "").strip():
+            touch(db, sender_id, row["credit_code"])
+    return row
+
+
+def log_out(db: sqlite_utils.Database, sender_id: str, claims: dict) -> bool:
+    """The business logs out of conversation ``sender_id``: its token's session ends, and the conversation
+    closes (no more pushes, no more acting as the business). False when it was already closed."""
+    with transaction(db):
+        auth_sessions.end(db, claims.get("sid"), "logout")
+        owned = enterprise_of(db, sender_id) == claims.get("sub")
+        closed = close(db, sender_id) if owned else False
+    if not owned:
+        raise NotFound("CHAT_SESSION_NOT_FOUND", "未找到该对话，可能已经结束。")
+    return closed
 
 
 def close(db: sqlite_utils.Database, sender_id: str, now: datetime | None = None) -> bool:

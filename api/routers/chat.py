@@ -14,9 +14,8 @@ from fastapi.responses import FileResponse
 from api.deps import ClaimsDep, DbDep, EnterpriseUser
 from api.schemas import AUTH_ERRORS, ChatConfigOut, ChatSessionClosed, errors
 from api.validators import NAME_MAX
-from huiqi.errors import NotFound
 from huiqi.settings import get_settings
-from ledger import auth_sessions, chat_sessions
+from ledger import chat_sessions
 
 STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
 ENTERPRISE_TOKEN_PATH = "/api/v1/auth/enterprise-token"
@@ -62,7 +61,4 @@ def close_chat_session(sender_id: Annotated[str, Path(max_length=NAME_MAX)], act
                        claims: ClaimsDep, db: DbDep) -> dict:
     """The page calls this on log-out: pushes stop going into a conversation nobody reads, and the token
     ends, so the conversation no longer acts as the business (not even for messages without a token)."""
-    auth_sessions.end(db, claims.get("sid"), "logout")
-    if chat_sessions.enterprise_of(db, sender_id) != actor.ident:
-        raise NotFound("CHAT_SESSION_NOT_FOUND", "未找到该对话，可能已经结束。")
-    return {"sender_id": sender_id, "closed": chat_sessions.close(db, sender_id)}
+    return {"sender_id": sender_id, "closed": chat_sessions.log_out(db, sender_id, claims)}
