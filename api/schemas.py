@@ -264,6 +264,7 @@ class VocabularyOut(Out):
     industries: list[str]
     sizes: list[str]
     roles: dict[str, str]
+    measure_kinds: dict[str, str]
 
 
 class AssigneeOut(Out):

@@ -7,6 +7,7 @@ Screenshots go to ``$HUIQI_DATA_DIR/screenshots/console-*.png`` (git-ignored, un
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -143,8 +144,22 @@ def test_the_console_on_a_phone_keeps_the_session_and_logs_out(launch, settings,
     expect(page.get_by_label("登录名")).to_be_visible()
 
 
+def wait_for_push(api, headers, code: str, timeout_s: float = 120) -> dict:
+    """A push to this enterprise that staff may mark 已申请 (waits for the start-up push sync)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pushes = api.get(f"/api/v1/enterprises/{code}/pushes", headers=headers).json()
+        target = next((p for p in pushes if p["status"] in ("pushed", "delivered", "viewed")), None)
+        if target or time.monotonic() > deadline:
+            assert target, f"no push to record for {code}: {[p['status'] for p in pushes]}"
+            return target
+        time.sleep(1)
+
+
 def test_the_enterprise_page_registers_a_visit_and_push_progress(launch, settings, api, shots_dir):
     code, _, name = business()
+    headers = token(api, CADRE, "cadre")
+    target = wait_for_push(api, headers, code)  # the supervisor's push sync runs as the services start
     page = launch(DESKTOP)
     console_log_in(page, settings, CADRE, "cadre", f"#/enterprises/{code}")
     expect(page.get_by_role("heading", name=name)).to_be_visible()
@@ -153,11 +168,8 @@ def test_the_enterprise_page_registers_a_visit_and_push_progress(launch, setting
     page.get_by_label("走访情况").fill(notes)
     page.get_by_role("button", name="登记走访").click()
     expect(page.get_by_text(notes)).to_be_visible()
-    headers = token(api, CADRE, "cadre")
     assert notes in [v["notes"] for v in api.get(f"/api/v1/enterprises/{code}/visits", headers=headers).json()]
 
-    pushes = api.get(f"/api/v1/enterprises/{code}/pushes", headers=headers).json()
-    target = next(p for p in pushes if p["status"] in ("pushed", "delivered", "viewed"))
     row = page.locator("tbody tr").filter(has_text=target["measure_title"]).first
     row.get_by_role("button", name="已申请").click()
     expect(page.locator("tbody tr").filter(has_text=target["measure_title"]).first.locator(".push-status")).to_have_text("已申请")
@@ -308,10 +320,13 @@ def test_an_admin_imports_a_real_document_through_the_preview_and_the_hit_test_a
     expect(confirm).to_be_visible()
     preview = api.post("/api/v1/policies/import/preview", headers=admin,
                        files={"file": (doc.name, doc.read_bytes(), "text/plain")})
-    if preview.status_code == 200:  # the preview lists what will be created, before anything is written
-        expect(page.locator("tr.preview-item")).to_have_count(len(preview.json()["items"]))
-        assert {m["id"] for m in api.get("/api/v1/policies", params={"limit": 1000}, headers=admin).json()["items"]} == before
-    page.screenshot(path=str(shots_dir / "console-policy-import-1366x768.png"), full_page=True)
+    assert preview.status_code == 200, preview.text
+    # the preview lists what will be created, with each item's kind, before anything is written
+    expect(page.locator("tr.preview-item")).to_have_count(len(preview.json()["items"]))
+    first_kind = preview.json()["items"][0]["kind_label"]
+    expect(page.locator("tr.preview-item").first).to_contain_text(first_kind)
+    assert {m["id"] for m in api.get("/api/v1/policies", params={"limit": 1000}, headers=admin).json()["items"]} == before
+    page.screenshot(path=str(shots_dir / "console-policy-import-preview-1366x768.png"), full_page=True)
     confirm.click()
     expect(page.get_by_role("heading", name="已导入并发布")).to_be_visible(timeout=60_000)
 
@@ -353,6 +368,16 @@ def test_an_admin_imports_a_real_document_through_the_preview_and_the_hit_test_a
     page.get_by_role("button", name=f"回滚到 v{measure['version']}").click()
     expect(page.get_by_text(f"v{measure['version'] + 2}（当前）")).to_be_visible()
     assert api.get(f"/api/v1/policies/{measure['id']}", headers=admin).json()["contact"] == measure["contact"]
+
+    # The admin corrects the inferred kind (shown in Chinese): a new version, and the kind is the admin's.
+    other = "context" if measure["kind"] != "context" else "commitment"
+    labels = api.get("/api/v1/workbench/vocabulary", headers=admin).json()["measure_kinds"]
+    expect(page.get_by_label("类型")).to_have_value(measure["kind"])
+    page.get_by_label("类型").select_option(label=labels[other])
+    page.get_by_label("修改原因").fill("更正条目类型")
+    page.get_by_role("button", name="保存为新版本").click()
+    expect(page.get_by_text(f"v{measure['version'] + 3}（当前）")).to_be_visible()
+    assert api.get(f"/api/v1/policies/{measure['id']}", headers=admin).json()["kind"] == other
 
 
 def test_an_admin_bulk_imports_enterprises_with_a_row_report_then_pairs_them(launch, settings, api, shots_dir,

@@ -28,6 +28,7 @@ from ledger.offices import category_offices
 from ledger.pairings import tier_problem
 from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
 from policies_kb import pushes as engine_mod
+from policies_kb.kinds import KIND_LABELS
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], responses=AUTH_ERRORS)
 LeaderUser = Annotated[Actor, Depends(require_roles("leader", "admin"))]
@@ -49,7 +50,7 @@ def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
                           for cur in ledger_pushes.STATUS_LABELS},
             "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
             "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
-            "import_required": list(enterprise_import.REQUIRED)}
+            "import_required": list(enterprise_import.REQUIRED), "measure_kinds": KIND_LABELS}
 
 
 @router.get("/assignees", summary="可承办诉求的在岗人员（交办、转办时选择）", response_model=list[AssigneeOut])

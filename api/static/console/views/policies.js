@@ -2,6 +2,7 @@
 // retire/restore, enable/disable, import a document with a preview, and the hit test (命中测试).
 import { api, ApiError } from "../api.js";
 import { clear, field, fmtTime, h, select, table } from "../dom.js";
+import { vocabulary } from "../vocab.js";
 import { empty, onSubmit, pageHeader, toast } from "./common.js";
 
 const STATUS = { draft: "草稿", published: "已发布", retired: "已废止" };
@@ -25,8 +26,9 @@ function subnav() {
 }
 
 export async function list() {
-  const all = await api("/policies?limit=1000");
-  const kinds = [...new Set(all.items.map((m) => m.kind).filter(Boolean))].sort();
+  const [all, vocab] = await Promise.all([api("/policies?limit=1000"), vocabulary()]);
+  const kindLabel = (k) => vocab.measure_kinds[k] || k;
+  const kinds = Object.entries(vocab.measure_kinds);
   const sources = [...new Set(all.items.map((m) => m.doc_key).filter(Boolean))].sort();
   const q = h("input", { type: "search", name: "q", maxlength: "100", placeholder: "标题或正文中的文字" });
   const status = select("status", Object.entries(STATUS), { empty: "全部状态" });
@@ -42,7 +44,7 @@ export async function list() {
     count.textContent = `共 ${data.count} 条措施`;
     clear(body).append(data.items.length ? table(["标题", "类型", "来源", "状态", "版本", "命中"], data.items.map((m) => h("tr", {},
       h("td", { "data-label": "标题" }, h("a", { href: `#/policies/${encodeURIComponent(m.id)}`, text: m.title })),
-      h("td", { "data-label": "类型", text: m.kind || m.redemption_mode || "—" }),
+      h("td", { "data-label": "类型", text: m.kind ? kindLabel(m.kind) : m.redemption_mode || "—" }),
       h("td", { "data-label": "来源", text: m.source || m.doc_key || "—" }),
       h("td", { "data-label": "状态", text: `${STATUS[m.status] || m.status}${m.enabled ? "" : "（停用）"}` }),
       h("td", { "data-label": "版本", text: `v${m.version}` }), h("td", { "data-label": "命中", text: String(m.hits || 0) }))), "政策措施")
@@ -69,12 +71,15 @@ function diffView(a, b) {
 
 export async function detail(ctx) {
   const id = ctx.params[0];
-  const [m, v] = await Promise.all([api(`/policies/${encodeURIComponent(id)}`), api(`/policies/${encodeURIComponent(id)}/versions`)]);
+  const [m, v, vocab] = await Promise.all([api(`/policies/${encodeURIComponent(id)}`),
+    api(`/policies/${encodeURIComponent(id)}/versions`), vocabulary()]);
   const versions = v.versions;
   const path = `/policies/${encodeURIComponent(id)}`;
 
   const edit = h("form", {}, EDITABLE.map(([f, label, kind]) => field(label, kind === "textarea"
       ? h("textarea", { name: f, rows: f === "text" ? "8" : "3", text: m[f] || "" }) : h("input", { name: f, value: m[f] || "" }))),
+    field("类型", select("kind", Object.entries(vocab.measure_kinds), { value: m.kind || "" }),
+      m.kind_reason ? `判定依据：${m.kind_reason}` : "惠企措施会推送给企业；问题整改不会作为政策展示"),
     field("兑现方式", select("redemption_mode", MODES, { value: m.redemption_mode || "", empty: "（未设）" })),
     field("标签（用顿号分隔）", h("input", { name: "tags", value: (m.tags || []).join("、") })),
     field("修改原因", h("input", { name: "reason", required: true, maxlength: "500" }), "记入版本历史"),
@@ -84,6 +89,7 @@ export async function detail(ctx) {
     const body = { reason: d.reason, tags: d.tags.split(/[、,，;；\s]+/).filter(Boolean) };
     for (const [f] of EDITABLE) if ((d[f] || "") !== (m[f] || "")) body[f] = d[f] || null;
     if (d.redemption_mode && d.redemption_mode !== m.redemption_mode) body.redemption_mode = d.redemption_mode;
+    if (d.kind && d.kind !== m.kind) body.kind = d.kind;
     await api(path, { method: "PUT", json: body });
     toast("已保存为新版本");
     reload();
@@ -124,7 +130,7 @@ export async function detail(ctx) {
   return h("article", {},
     pageHeader(m.title, h("a", { href: "#/policies", class: "back", text: "← 返回政策库" })),
     h("p", {}, h("span", { class: "tag", text: STATUS[m.status] || m.status }), h("span", { class: "tag", text: m.enabled ? "已启用" : "已停用" }),
-      m.kind ? h("span", { class: "tag", text: m.kind }) : null, h("span", { class: "tag", text: `v${m.version}` }),
+      m.kind ? h("span", { class: "tag", text: vocab.measure_kinds[m.kind] || m.kind }) : null, h("span", { class: "tag", text: `v${m.version}` }),
       h("span", { class: "muted", text: ` 来源：${m.source || m.doc_key || "—"}；命中 ${m.hits || 0} 次` })),
     h("div", { class: "grid-2" },
       h("section", { class: "card", "aria-labelledby": "edit-h" }, h("h2", { id: "edit-h", text: "编辑（生成新版本）" }), edit),
@@ -145,7 +151,7 @@ function previewView(p) {
     table(["#", "标题", "类型", "章节", "内容与字段"], p.items.map((it, i) => h("tr", { class: "preview-item" },
       h("td", { "data-label": "#", text: String(i + 1) }),
       h("td", { "data-label": "标题", text: it.title }),
-      h("td", { "data-label": "类型" }, it.kind || "—", it.kind_reason ? h("div", { class: "muted small", text: it.kind_reason }) : null),
+      h("td", { "data-label": "类型" }, it.kind_label || it.kind || "—", it.kind_reason ? h("div", { class: "muted small", text: it.kind_reason }) : null),
       h("td", { "data-label": "章节", text: show(it.heading_path || it["heading path"]) }),
       h("td", { "data-label": "内容与字段" }, h("p", { class: "note", text: (it.text || "").slice(0, 200) + ((it.text || "").length > 200 ? "…" : "") }),
         it.fields ? h("dl", { class: "facts small" }, Object.entries(it.fields).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length))
