@@ -335,19 +335,17 @@ class ActionFileComplaint(Action):
             with context.ledger() as db:
                 earlier = find_by_filing_key(db, key, settings=context.settings()) if key else None
                 if earlier is None and not has_content:
-                    dispatcher.utter_message(text="没有待提交的问题。要反映问题请说“我要反映问题”。")
+                    dispatcher.utter_message(response="utter_complaint_nothing_to_file")
                     return [SlotSet("complaint_pending", False)]
                 ident = context.identify(tracker, db)
                 problem = earlier or file_problem(db, settings=context.settings(), filing_key=key,
                                                   **filing_arguments(tracker, ident))
         except Invalid as exc:
-            dispatcher.utter_message(text=f"还不能提交：{exc.message}您填的内容都还在，改好后回复“重新提交”。")
+            dispatcher.utter_message(response="utter_complaint_cannot_file", reason=exc.message)
             return [SlotSet("complaint_pending", True)]
         except Exception:  # the ledger is unreachable or failed: keep the data, say so
             log.exception("filing a complaint failed (key %s)", key)
-            dispatcher.utter_message(
-                text="抱歉，系统暂时没能保存您的问题，您填的内容我都记着。请稍后回复“重新提交”再试；"
-                     "着急的话也可以拨打12345反映。")
+            dispatcher.utter_message(response="utter_complaint_save_failed")
             return [SlotSet("complaint_pending", True)]
         if earlier is not None:
             dispatcher.utter_message(response="utter_complaint_already_filed", ticket_no=problem["ticket_no"],
@@ -355,7 +353,6 @@ class ActionFileComplaint(Action):
             return [SlotSet(s, None) for s in FORM_SLOTS] + [SlotSet("complaint_pending", False)]
         assignee = problem.get("assignee")
         who = f"{assignee['name']}（{assignee['office']}）" if assignee else problem["office"]
-        dispatcher.utter_message(
-            text=f"已为您登记，工单号：{problem['ticket_no']}。\n由{who}办理，将于{context.month_day(problem['due_on'])}前答复您。\n"
-                 f"请记好工单号，回复“查进度”随时可以查询办理情况。")
+        dispatcher.utter_message(response="utter_complaint_filed", ticket_no=problem["ticket_no"], handler=who,
+                                 due=context.month_day(problem["due_on"]))
         return [SlotSet(s, None) for s in FORM_SLOTS] + [SlotSet("complaint_pending", False)]

@@ -26,14 +26,14 @@ class ActionGreet(Action):
         with context.ledger() as db:
             ident = context.identify(tracker, db)
             waiting = pending_pushes(db, ident.credit_code) if ident else []
-        if ident:
-            text = f"您好，{ident.name}！我是交通运输局“惠企通”智能助手。"
-            if waiting:
-                text += f"您有{len(waiting)}条新的惠企政策，回复“看看推送”就能查看。"
-            text += "我还可以帮您反映问题、查办理进度、评价办理结果。"
+        if ident and waiting:
+            dispatcher.utter_message(response="utter_greet_enterprise_pushes", enterprise_name=ident.name,
+                                     count=len(waiting), buttons=MENU_BUTTONS)
+        elif ident:
+            dispatcher.utter_message(response="utter_greet_enterprise", enterprise_name=ident.name,
+                                     buttons=MENU_BUTTONS)
+        elif context.login_expired(tracker):
+            dispatcher.utter_message(response="utter_greet_login_expired", buttons=MENU_BUTTONS)
         else:
-            text = "您的登录已过期，请在页面上重新登录企业账号。" if context.login_expired(tracker) else ""
-            text += ("您好！我是交通运输局“惠企通”智能助手，可以帮您查惠企政策、反映问题、查办理进度、评价办理结果。"
-                    "登录企业账号后，还能看到专门适合贵企业的政策。请问有什么可以帮您？")
-        dispatcher.utter_message(text=text, buttons=MENU_BUTTONS)
+            dispatcher.utter_message(response="utter_greet_anonymous", buttons=MENU_BUTTONS)
         return context.identity_slots(ident)

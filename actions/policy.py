@@ -75,15 +75,12 @@ def show_page(dispatcher: CollectingDispatcher, ids: list[str], start: int,
         except NotFound:  # retired since the question was asked
             continue
         lines.append("\n".join([brief(i + 1, measure), *why_lines((results or {}).get(ids[i]), measure)]))
-    dispatcher.utter_message(text="\n\n".join(lines))
+    dispatcher.utter_message(response="utter_policy_measures", measures="\n\n".join(lines))
     return end
 
 
 def page_footer(dispatcher: CollectingDispatcher, shown: int, total: int) -> None:
-    tips = ["想了解哪一条，可以说“第2条怎么申请”"]
-    if shown < total:
-        tips.append("回复“更多”看后面的")
-    dispatcher.utter_message(text="；".join(tips) + "。")
+    dispatcher.utter_message(response="utter_policy_page_tips_more" if shown < total else "utter_policy_page_tips")
 
 
 class ActionAnswerPolicy(Action):
@@ -95,34 +92,32 @@ class ActionAnswerPolicy(Action):
         ident = context.identify(tracker)
         if context.intent_of(tracker) == "inform" and not (context.entity(tracker, "industry")
                                                           or context.entity(tracker, "region")):
-            dispatcher.utter_message(text="好的。请问您想办什么事？", buttons=MENU_BUTTONS)
+            dispatcher.utter_message(response="utter_policy_what_to_do", buttons=MENU_BUTTONS)
             return []
         industry = context.entity(tracker, "industry")
         if question.startswith("/") and industry and not ident:  # the answer to "您是哪个行业？"
             question = f"{industry}企业有什么补贴优惠政策"
         elif not ident and asks_for_benefits(question) and not industry and not industries_in(question):
-            dispatcher.utter_message(text="您是哪个行业？我按行业为您列出能享受的政策（登录企业账号后可按贵企业的情况匹配）。",
-                                     buttons=industry_buttons())
+            dispatcher.utter_message(response="utter_ask_industry", buttons=industry_buttons())
             return []
         if question in GENERIC_QUESTIONS or question.startswith("/"):
             if not ident:
-                dispatcher.utter_message(
-                    text="请说说您的情况或想问的政策，比如“跑冷链的过路费有优惠没”“网约车驾驶员证怎么办”。"
-                         "登录企业账号后，我还能直接列出适合贵企业的政策。")
+                dispatcher.utter_message(response="utter_policy_ask_question")
                 return []
             question = ""
         try:
             found, matched = find_measures(tracker, question)
         except HuiqiError as exc:
-            dispatcher.utter_message(text=exc.message)
+            dispatcher.utter_message(response="utter_refused", message=exc.message)
             return []
         if not found:
-            dispatcher.utter_message(
-                text="暂时没有找到相关的政策。您可以换个说法再问，或回复“转人工”请工作人员解答。")
+            dispatcher.utter_message(response="utter_policy_none_found")
             return [SlotSet("policy_results", []), SlotSet("policy_shown", 0)]
         ids = [m["measure_id"] for m in found]
-        head = (f"根据{ident.name}的情况，这些政策适合您：" if matched and ident else "为您找到这些相关政策：")
-        dispatcher.utter_message(text=head)
+        if matched and ident:
+            dispatcher.utter_message(response="utter_policy_matched_head", enterprise_name=ident.name)
+        else:
+            dispatcher.utter_message(response="utter_policy_found_head")
         shown = show_page(dispatcher, ids, 0, {m["measure_id"]: m for m in found})
         page_footer(dispatcher, shown, len(ids))
         return [SlotSet("policy_results", ids), SlotSet("policy_shown", float(shown)),
@@ -137,10 +132,10 @@ class ActionMorePolicies(Action):
         ids = tracker.get_slot("policy_results") or []
         start = int(tracker.get_slot("policy_shown") or 0)
         if not ids:
-            dispatcher.utter_message(text="请先告诉我想了解哪方面的政策，比如“货车过路费有什么优惠”。")
+            dispatcher.utter_message(response="utter_policy_more_needs_question")
             return []
         if start >= len(ids):
-            dispatcher.utter_message(text="相关的政策就这些了。可以换个问题问我，或回复“转人工”。")
+            dispatcher.utter_message(response="utter_policy_no_more")
             return []
         shown = show_page(dispatcher, ids, start)
         page_footer(dispatcher, shown, len(ids))
@@ -176,19 +171,19 @@ class ActionMeasureDetail(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         chosen = chosen_measure(tracker)
         if chosen is None:
-            dispatcher.utter_message(text="您想了解哪条政策？请先问我政策，比如“网约车有什么政策”，再说“第1条怎么申请”。")
+            dispatcher.utter_message(response="utter_measure_which")
             return []
         n, mid = chosen
         if not mid:
             total = len(tracker.get_slot("policy_results") or [])
-            dispatcher.utter_message(text=f"刚才只列了{total}条，请说第1到第{total}条中的一条。")
+            dispatcher.utter_message(response="utter_measure_out_of_range", total=total)
             return []
         try:
             measure = context.policy_base().get(mid)
         except NotFound:
-            dispatcher.utter_message(text="这条政策已经调整或废止了，请重新问一下，我给您查最新的。")
+            dispatcher.utter_message(response="utter_measure_retired")
             return []
-        dispatcher.utter_message(text=detail(n, measure))
+        dispatcher.utter_message(response="utter_measure_detail", measure=detail(n, measure))
         ident = context.identify(tracker)
         if ident:
             try:
@@ -206,8 +201,7 @@ class ActionPolicyFallback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if previous_bot_action(tracker) == self.name():
-            dispatcher.utter_message(text="抱歉，我还是没弄明白。您可以点选下面的事项，或换个说法：",
-                                     buttons=MENU_BUTTONS)
+            dispatcher.utter_message(response="utter_fallback_menu_again", buttons=MENU_BUTTONS)
             return []
         question = context.text_of(tracker)
         try:
@@ -216,12 +210,12 @@ class ActionPolicyFallback(Action):
             found = []
         relevant = [m for m in found if (m.get("explanation") or {}).get("matched_keywords")]
         if not relevant:
-            dispatcher.utter_message(text="抱歉，我没太听懂。您是想办下面哪件事？", buttons=MENU_BUTTONS)
+            dispatcher.utter_message(response="utter_fallback_menu", buttons=MENU_BUTTONS)
             return []
         ids = [m["measure_id"] for m in relevant]
-        dispatcher.utter_message(text="我没完全听懂，您是不是想问这些政策：")
+        dispatcher.utter_message(response="utter_fallback_policies")
         shown = show_page(dispatcher, ids, 0)
-        dispatcher.utter_message(text="如果不是，请换个说法，或回复“菜单”看我能办的事。")
+        dispatcher.utter_message(response="utter_fallback_policies_tail")
         return [SlotSet("policy_results", ids), SlotSet("policy_shown", float(shown))]
 
 

@@ -16,7 +16,8 @@ from policies_kb import pushes as push_categories
 from actions import context
 from actions.measures import brief, ordinal
 
-LOGIN_NEEDED = "这项服务需要先登录企业账号（页面上方“企业登录”），登录后我就能查看推送给贵企业的政策。"
+REDEMPTION_REPLIES = {status: f"utter_push_{status}"
+                      for status in ("applied", "redeemed", "to_confirm", "declined", "not_eligible")}
 OPEN_STATUSES = ("pushed", "delivered", "viewed", "applied", "to_confirm")
 _REDEEMED = re.compile(r"到账|到了|拿到|领了|领过|领取|享受到|享受了|用上了|兑现|收到")
 _NOT_ELIGIBLE = re.compile(r"不符合|不够条件|达不到")
@@ -35,11 +36,11 @@ class ActionListPushes(Action):
         with context.ledger() as db:
             ident = context.identify(tracker, db)
             if not ident:
-                dispatcher.utter_message(text=LOGIN_NEEDED)
+                dispatcher.utter_message(response="utter_push_login_needed")
                 return []
             items = _open_pushes(db, ident.credit_code)
             if not items:
-                dispatcher.utter_message(text="目前没有新推送给贵企业的政策。想查某方面的政策可以直接问我。")
+                dispatcher.utter_message(response="utter_pushes_none")
                 return context.identity_slots(ident)
             base = context.policy_base()
             lines, ids = [], []
@@ -53,11 +54,11 @@ class ActionListPushes(Action):
                 if p["status"] == "pushed":
                     pushes.set_push_status(db, p["id"], "delivered", actor=ident.actor)
         if not ids:
-            dispatcher.utter_message(text="推送给贵企业的政策已调整，暂时没有可查看的。")
+            dispatcher.utter_message(response="utter_pushes_withdrawn")
             return context.identity_slots(ident)
-        dispatcher.utter_message(text=f"推送给{ident.name}的惠企政策：\n\n" + "\n\n".join(lines[:3]))
-        dispatcher.utter_message(text="说“第1条怎么申请”看详情；申请了告诉我“第1条已经申请了”，我帮您登记。"
-                                 + ("回复“更多”看后面的。" if len(ids) > 3 else ""))
+        dispatcher.utter_message(response="utter_pushes_list", enterprise_name=ident.name,
+                                 measures="\n\n".join(lines[:3]))
+        dispatcher.utter_message(response="utter_pushes_list_tips_more" if len(ids) > 3 else "utter_pushes_list_tips")
         return [SlotSet("policy_results", ids), SlotSet("policy_shown", float(min(3, len(ids)))),
                 *context.identity_slots(ident)]
 
@@ -87,7 +88,7 @@ class ActionReportApplied(Action):
         with context.ledger() as db:
             ident = context.identify(tracker, db)
             if not ident:
-                dispatcher.utter_message(text=LOGIN_NEEDED)
+                dispatcher.utter_message(response="utter_push_login_needed")
                 return []
             open_items = {p["measure_id"]: p for p in _open_pushes(db, ident.credit_code)}
             n = ordinal(text)
@@ -98,11 +99,11 @@ class ActionReportApplied(Action):
             elif n is None and len(open_items) == 1:
                 candidates = list(open_items)
             else:
-                dispatcher.utter_message(text="请告诉我是哪一条，比如“第1条已经申请了”。回复“看看推送”可以看推送给您的政策。")
+                dispatcher.utter_message(response="utter_push_which")
                 return []
             push = open_items.get(candidates[0])
             if push is None:
-                dispatcher.utter_message(text="这条政策不在推送给贵企业的清单里，不需要在这里登记。办理中遇到问题可以回复“反映问题”。")
+                dispatcher.utter_message(response="utter_push_not_listed")
                 return []
             measure = context.policy_base().get(push["measure_id"])
             try:
@@ -110,16 +111,10 @@ class ActionReportApplied(Action):
                     if status != push["status"]:
                         push = pushes.set_push_status(db, push["id"], status, actor=ident.actor, reason=text[:200])
             except HuiqiError as exc:
-                dispatcher.utter_message(text=exc.message)
+                dispatcher.utter_message(response="utter_refused", message=exc.message)
                 return []
-        replies = {
-            "applied": "已登记：贵企业已申请“{t}”。办理中遇到困难，可以随时回复“反映问题”。",
-            "redeemed": "已登记：“{t}”已兑现到位。感谢反馈！",
-            "to_confirm": "“{t}”是免申即享政策，不用申请；我已登记，由交通运输局确认兑现情况。",
-            "declined": "好的，已登记贵企业暂不申请“{t}”。",
-            "not_eligible": "好的，已登记贵企业不符合“{t}”的条件。如对条件有疑问，可以回复“转人工”。",
-        }
-        dispatcher.utter_message(text=replies.get(push["status"], "已登记。").format(t=push["measure_title"]))
+        dispatcher.utter_message(response=REDEMPTION_REPLIES.get(push["status"], "utter_push_recorded"),
+                                 measure_title=push["measure_title"])
         return []
 
 
@@ -153,8 +148,8 @@ class ActionDeliverPush(Action):
         if push["measure_id"] not in ids:
             ids.insert(0, push["measure_id"])
         number = ids.index(push["measure_id"]) + 1
-        dispatcher.utter_message(text="有一条新的惠企政策适合贵企业：\n\n" + brief(number, measure))
-        dispatcher.utter_message(text=f"说“第{number}条怎么申请”看详情；不想收到推送可以回复“退订推送”。")
+        dispatcher.utter_message(response="utter_push_delivered", measure=brief(number, measure))
+        dispatcher.utter_message(response="utter_push_delivered_tips", number=number)
         return [SlotSet("policy_results", ids)]
 
 
@@ -167,19 +162,17 @@ class ActionOptOutPush(Action):
         with context.ledger() as db:
             ident = context.identify(tracker, db)
             if not ident:
-                dispatcher.utter_message(text=LOGIN_NEEDED)
+                dispatcher.utter_message(response="utter_push_login_needed")
                 return []
             category = topic_of(text)
             try:
                 changed = pushes.opt_out(db, ident.credit_code, category, ident.actor)
             except HuiqiError as exc:
-                dispatcher.utter_message(text=exc.message)
+                dispatcher.utter_message(response="utter_refused", message=exc.message)
                 return []
-        what = "全部政策推送" if category == pushes.ALL_CATEGORIES else f"“{category}”类政策推送"
-        if changed:
-            dispatcher.utter_message(text=f"已为您关闭{what}，以后不再发送。需要恢复时请联系您的包抓联干部。")
-        else:
-            dispatcher.utter_message(text=f"您之前已经关闭了{what}。")
+        scope = "all" if category == pushes.ALL_CATEGORIES else "category"
+        prefix = "utter_push_opted_out" if changed else "utter_push_already_opted_out"
+        dispatcher.utter_message(response=f"{prefix}_{scope}", category=category)
         return []
 
 

@@ -8,7 +8,7 @@ from actions.complaint import (ActionAskComplaintConfirmed, ActionFileComplaint,
 from huiqi.settings import get_settings
 from ledger.actors import Actor
 from ledger.problems import find_for_claimant, get_problem, list_problems
-from test_actions_support import build_world, responses, run, slots_of, texts, tracker, world  # noqa: F401
+from test_actions_support import build_world, responses, run, slots_of, tracker, world  # noqa: F401
 
 FILLED = {"complaint_category": "审批服务", "complaint_description": "道路运输证换证拖了两个月还没办下来",
           "contact_name": "张伟", "contact_phone": "13912345678", "complaint_credit_code": "-"}
@@ -115,14 +115,14 @@ def test_logged_in_enterprise_is_not_asked_for_a_credit_code(world):
 
 def test_anonymous_complaint_is_filed_with_ticket_office_and_due_date(world):
     msgs, events = run(ActionFileComplaint(), tracker("确认", "affirm", slots={**FILLED, "complaint_confirmed": True}))
-    said = texts(msgs)
-    assert "工单号：HQ-" in said and "前答复您" in said and "月" in said
-    ticket = said.split("工单号：")[1].split("。")[0]
+    assert responses(msgs) == ["utter_complaint_filed"]
+    ticket, due = msgs[0]["ticket_no"], msgs[0]["due"]
+    assert ticket.startswith("HQ-") and "月" in due and due.endswith("日")
     db = world.db()
     problem = find_for_claimant(db, ticket, "13912345678")
     assert problem["category"] == "审批服务" and problem["credit_code"] is None
     assert "两个月" in problem["description"] and problem["claimant_name"] == "张伟"
-    assert problem["office"] in said
+    assert problem["office"] in msgs[0]["handler"]
     slots = slots_of(events)
     assert slots["complaint_description"] is None and slots["complaint_pending"] is False
 
@@ -130,9 +130,8 @@ def test_anonymous_complaint_is_filed_with_ticket_office_and_due_date(world):
 def test_logged_in_complaint_goes_into_the_dossier_and_to_the_paired_official(world):
     slots = {**FILLED, "complaint_credit_code": None, "enterprise_code": world.code, "complaint_confirmed": True}
     msgs, _ = run(ActionFileComplaint(), tracker("确认", "affirm", slots=slots, token=world.token))
-    said = texts(msgs)
-    assert "李娜" in said
-    ticket = said.split("工单号：")[1].split("。")[0]
+    assert responses(msgs) == ["utter_complaint_filed"] and "李娜" in msgs[0]["handler"]
+    ticket = msgs[0]["ticket_no"]
     problem = get_problem(world.db(), Actor.enterprise(world.code), ticket)
     assert problem["credit_code"] == world.code and problem["status"] == "assigned"
 
@@ -140,7 +139,8 @@ def test_logged_in_complaint_goes_into_the_dossier_and_to_the_paired_official(wo
 def test_self_reported_credit_code_is_kept_but_not_trusted(world):
     slots = {**FILLED, "complaint_credit_code": world.code, "complaint_confirmed": True}
     msgs, _ = run(ActionFileComplaint(), tracker("确认", "affirm", slots=slots))
-    ticket = texts(msgs).split("工单号：")[1].split("。")[0]
+    assert responses(msgs) == ["utter_complaint_filed"]
+    ticket = msgs[0]["ticket_no"]
     problem = find_for_claimant(world.db(), ticket, "13912345678")
     assert problem["credit_code"] is None and problem["claimed_credit_code"] == world.code
     assert problem["description"] == FILLED["complaint_description"]  # only what the user wrote
@@ -153,7 +153,8 @@ def test_self_reported_credit_code_is_kept_but_not_trusted(world):
 
 def test_skipped_credit_code_is_stored_as_none(world):
     msgs, _ = run(ActionFileComplaint(), tracker("确认", "affirm", slots={**FILLED, "complaint_confirmed": True}))
-    ticket = texts(msgs).split("工单号：")[1].split("。")[0]
+    assert responses(msgs) == ["utter_complaint_filed"]
+    ticket = msgs[0]["ticket_no"]
     problem = find_for_claimant(world.db(), ticket, "13912345678")
     assert problem["claimed_credit_code"] is None and problem["claimed_credit_code_label"] is None
     assert problem["description"] == FILLED["complaint_description"]
@@ -169,8 +170,7 @@ def test_failed_write_says_so_and_keeps_everything_for_a_retry(tmp_path, monkeyp
         msgs, events = run(ActionFileComplaint(), tracker("确认", "affirm", slots={**FILLED, "complaint_confirmed": True}))
     finally:
         get_settings.cache_clear()
-    said = texts(msgs)
-    assert "没能保存" in said and "重新提交" in said
+    assert responses(msgs) == ["utter_complaint_save_failed"]
     slots = slots_of(events)
     assert slots == {"complaint_pending": True}  # no field was cleared
 
@@ -188,7 +188,8 @@ def test_a_repeated_confirmation_returns_the_ticket_already_filed(world):
     confirmed = {**FILLED, "complaint_confirmed": True}
     first = tracker("确认", "affirm", slots=confirmed, sender="conv-dup", history=_form_started(1733300000.25))
     msgs, _ = run(ActionFileComplaint(), first)
-    ticket = texts(msgs).split("工单号：")[1].split("。")[0]
+    assert responses(msgs) == ["utter_complaint_filed"]
+    ticket = msgs[0]["ticket_no"]
     # The reply was lost (Rasa killed after the ledger write): the same form instance confirms again.
     again, events = run(ActionFileComplaint(), first)
     assert again == [{**again[0], "response": "utter_complaint_already_filed", "ticket_no": ticket}]
@@ -202,5 +203,20 @@ def test_a_repeated_confirmation_returns_the_ticket_already_filed(world):
     second = tracker("确认", "affirm", slots=confirmed, sender="conv-dup",
                      history=(*_form_started(1733300000.25), *_form_started(1733300900.5)))
     msgs, _ = run(ActionFileComplaint(), second)
-    assert texts(msgs).split("工单号：")[1].split("。")[0] != ticket
+    assert responses(msgs) == ["utter_complaint_filed"] and msgs[0]["ticket_no"] != ticket
     assert _count(world.db(), "conv-dup") == 2
+
+
+def test_a_filing_the_ledger_refuses_says_why_and_keeps_the_form(world):
+    slots = {**FILLED, "contact_phone": "12345", "complaint_confirmed": True}
+    msgs, events = run(ActionFileComplaint(), tracker("确认", "affirm", slots=slots, sender="conv-bad"))
+    assert responses(msgs) == ["utter_complaint_cannot_file"] and "电话" in msgs[0]["reason"]
+    assert slots_of(events) == {"complaint_pending": True}  # no field was cleared
+    assert world.db().execute("SELECT count(*) FROM problems").fetchone()[0] == 0
+
+
+def test_a_confirmation_with_nothing_to_file_files_nothing(world):
+    msgs, events = run(ActionFileComplaint(), tracker("确认", "affirm", sender="conv-empty"))
+    assert responses(msgs) == ["utter_complaint_nothing_to_file"]
+    assert slots_of(events) == {"complaint_pending": False}
+    assert world.db().execute("SELECT count(*) FROM problems").fetchone()[0] == 0

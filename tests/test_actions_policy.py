@@ -2,6 +2,8 @@
 embeddings) and a real ledger."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from actions.greeting import ActionGreet
@@ -9,7 +11,7 @@ from actions.policy import ActionAnswerPolicy, ActionMeasureDetail, ActionMorePo
 from actions.push_actions import ActionListPushes, ActionOptOutPush, ActionReportApplied
 from huiqi.settings import get_settings
 from ledger import pushes
-from test_actions_support import build_world, policy_template, run, slots_of, texts, tracker
+from test_actions_support import build_world, policy_template, responses, run, shown, slots_of, tracker
 
 
 @pytest.fixture
@@ -21,10 +23,11 @@ def pworld(tmp_path, monkeypatch, tmp_path_factory):
 
 def test_anonymous_question_gets_three_measures_with_lead_how_and_source(pworld):
     msgs, events = run(ActionAnswerPolicy(), tracker("我们跑冷链的，过路费有优惠没", "ask_policy"))
-    said = texts(msgs)
+    assert responses(msgs) == ["utter_policy_found_head", "utter_policy_measures", "utter_policy_page_tips_more"]
+    said = msgs[1]["measures"]
     assert "1. " in said and "3. " in said and "4. " not in said
     assert "通行费" in said.split("2. ")[0]  # the first answer is about tolls
-    assert "牵头" in said and "怎么享受" in said and "依据" in said and "更多" in said
+    assert "牵头" in said and "怎么享受" in said and "依据" in said
     slots = slots_of(events)
     assert len(slots["policy_results"]) > 3 and slots["policy_shown"] == 3
 
@@ -32,22 +35,24 @@ def test_anonymous_question_gets_three_measures_with_lead_how_and_source(pworld)
 def test_traditional_characters_get_the_same_answer(pworld):
     simple, _ = run(ActionAnswerPolicy(), tracker("货车过路费有优惠吗", "ask_policy"))
     trad, _ = run(ActionAnswerPolicy(), tracker("貨車過路費有優惠嗎", "ask_policy"))
-    assert texts(simple) == texts(trad)
+    assert simple == trad and responses(simple)[1] == "utter_policy_measures"
 
 
 def test_more_then_details_of_a_listed_measure(pworld):
     _, events = run(ActionAnswerPolicy(), tracker("货车过路费有优惠吗", "ask_policy"))
     slots = slots_of(events)
     msgs, more = run(ActionMorePolicies(), tracker("更多", "more_results", slots=slots))
-    assert "4. " in texts(msgs) and "1. " not in texts(msgs)
+    assert responses(msgs) == ["utter_policy_measures", "utter_policy_page_tips_more"]
+    assert "4. " in msgs[0]["measures"] and "1. " not in msgs[0]["measures"]
     assert slots_of(more)["policy_shown"] == 6
     msgs, _ = run(ActionMeasureDetail(), tracker("第二条怎么申请", "ask_measure_detail",
                                                  slots={**slots, "policy_shown": 6}))
-    said = texts(msgs)
+    assert responses(msgs) == ["utter_measure_detail"]
+    said = msgs[0]["measure"]
     second = pworld_get(slots["policy_results"][1])
     assert said.startswith(f"第2条：{second['title']}") and "怎么享受" in said
     msgs, _ = run(ActionMeasureDetail(), tracker("第十条呢", "ask_measure_detail", slots=slots))
-    assert "第1到第" in texts(msgs)
+    assert responses(msgs) == ["utter_measure_out_of_range"] and msgs[0]["total"] == len(slots["policy_results"])
 
 
 def pworld_get(measure_id):
@@ -58,8 +63,8 @@ def pworld_get(measure_id):
 
 def test_logged_in_enterprise_gets_its_matched_measures(pworld):
     msgs, events = run(ActionAnswerPolicy(), tracker("有什么政策", "ask_policy", token=pworld.token))
-    said = texts(msgs)
-    assert "兰州顺达冷链物流有限公司" in said
+    assert responses(msgs)[:2] == ["utter_policy_matched_head", "utter_policy_measures"]
+    assert msgs[0]["enterprise_name"] == "兰州顺达冷链物流有限公司"
     from actions import context
 
     base = context.policy_base()
@@ -70,13 +75,14 @@ def test_logged_in_enterprise_gets_its_matched_measures(pworld):
 
 def test_fallback_tries_policies_then_offers_the_menu(pworld):
     msgs, events = run(ActionPolicyFallback(), tracker("ETC那个优惠", "nlu_fallback"))
-    assert "是不是想问" in texts(msgs) and slots_of(events)["policy_results"]
+    assert responses(msgs) == ["utter_fallback_policies", "utter_policy_measures", "utter_fallback_policies_tail"]
+    assert slots_of(events)["policy_results"] and "1. " in msgs[1]["measures"]
     msgs, _ = run(ActionPolicyFallback(), tracker("啊啊啊", "nlu_fallback"))
-    assert msgs[-1].get("buttons") and "没太听懂" in texts(msgs)
+    assert msgs[-1].get("buttons") and responses(msgs) == ["utter_fallback_menu"]
     history = [{"event": "user", "text": "ETC那个", "parse_data": {}}, {"event": "action", "name": "action_policy_fallback"},
                {"event": "action", "name": "action_listen"}]
     msgs, _ = run(ActionPolicyFallback(), tracker("ETC那个优惠", "nlu_fallback", history=history))
-    assert msgs[-1].get("buttons") and "还是没弄明白" in texts(msgs)
+    assert msgs[-1].get("buttons") and responses(msgs) == ["utter_fallback_menu_again"]
 
 
 def push_two(world):
@@ -93,39 +99,43 @@ def push_two(world):
 
 def test_greeting_is_chinese_and_mentions_pending_pushes(pworld):
     msgs, _ = run(ActionGreet(), tracker("你好", "greet"))
-    assert "您好" in texts(msgs) and "惠企通" in texts(msgs) and "新的惠企政策" not in texts(msgs)
+    assert responses(msgs) == ["utter_greet_anonymous"] and msgs[0].get("buttons")
     push_two(pworld)
     msgs, events = run(ActionGreet(), tracker("你好", "greet", token=pworld.token))
-    assert "您有2条新的惠企政策" in texts(msgs) and "兰州顺达冷链物流有限公司" in texts(msgs)
+    assert responses(msgs) == ["utter_greet_enterprise_pushes"] and msgs[0]["count"] == 2
+    assert msgs[0]["enterprise_name"] == "兰州顺达冷链物流有限公司"
     assert slots_of(events)["enterprise_code"] == pworld.code
     msgs, _ = run(ActionGreet(), tracker("你好", "greet", token=pworld.token + "x"))
-    assert "新的惠企政策" not in texts(msgs)  # a forged token binds nothing
+    # a forged token binds nothing: no enterprise, no pushes
+    assert responses(msgs) in (["utter_greet_anonymous"], ["utter_greet_login_expired"]) and "count" not in msgs[0]
 
 
 def test_list_pushes_then_report_applied_moves_the_funnel(pworld):
     made = push_two(pworld)
     msgs, events = run(ActionListPushes(), tracker("看看推送", "list_pushes", token=pworld.token))
-    assert made[0]["measure_title"] in texts(msgs)
+    assert responses(msgs) == ["utter_pushes_list", "utter_pushes_list_tips"]
+    assert made[0]["measure_title"] in msgs[0]["measures"] and msgs[0]["enterprise_name"] == "兰州顺达冷链物流有限公司"
     db = pworld.db()
     assert {p["status"] for p in pushes.list_pushes(db, pworld.code)} <= {"delivered"}
     slots = slots_of(events)
     msgs, _ = run(ActionReportApplied(), tracker("第1条已经申请了", "report_applied", token=pworld.token, slots=slots))
     first = pushes.get_push(pworld.db(), [p for p in made if p["measure_id"] == slots["policy_results"][0]][0]["id"])
-    expected_word = {"applied": "已申请", "to_confirm": "免申即享"}
-    assert first["status"] in expected_word and expected_word[first["status"]] in texts(msgs)
+    expected = {"applied": "utter_push_applied", "to_confirm": "utter_push_to_confirm"}
+    assert first["status"] in expected and responses(msgs) == [expected[first["status"]]]
+    assert msgs[0]["measure_title"] == first["measure_title"]
 
 
 def test_anonymous_users_are_asked_to_log_in_for_pushes(pworld):
     msgs, _ = run(ActionListPushes(), tracker("看看推送", "list_pushes"))
-    assert "登录" in texts(msgs)
+    assert responses(msgs) == ["utter_push_login_needed"]
 
 
 def test_opt_out_is_recorded(pworld):
     msgs, _ = run(ActionOptOutPush(), tracker("别推送了", "opt_out_push", token=pworld.token))
-    assert "全部政策推送" in texts(msgs)
+    assert responses(msgs) == ["utter_push_opted_out_all"]
     assert pushes.is_opted_out(pworld.db(), pworld.code, "任何类别")
     msgs, _ = run(ActionOptOutPush(), tracker("不要推送融资的", "opt_out_push", token=pworld.token))
-    assert "融资" in texts(msgs)
+    assert responses(msgs) == ["utter_push_opted_out_category"] and "融资" in msgs[0]["category"]
 
 
 def test_expired_login_is_told_and_not_trusted(pworld):
@@ -133,7 +143,7 @@ def test_expired_login_is_told_and_not_trusted(pworld):
 
     expired = tokens.issue(pworld.code, "enterprise", pworld.settings.model_copy(update={"token_minutes": -1}))
     msgs, events = run(ActionGreet(), tracker("你好", "greet", token=expired))
-    assert "登录已过期" in texts(msgs) and slots_of(events)["enterprise_code"] is None
+    assert responses(msgs) == ["utter_greet_login_expired"] and slots_of(events)["enterprise_code"] is None
 
 
 def test_a_push_triggered_into_the_conversation_is_shown_and_delivered(pworld):
@@ -143,7 +153,9 @@ def test_a_push_triggered_into_the_conversation_is_shown_and_delivered(pworld):
     history = [{"event": "user", "text": "你好", "parse_data": {}, "metadata": {"token": pworld.token}}]
     msgs, events = run(ActionDeliverPush(), tracker("", "EXTERNAL_policy_push", entities={"push_id": str(made[0]["id"])},
                                                     history=history))
-    assert made[0]["measure_title"] in texts(msgs) and "退订" in texts(msgs)
+    assert responses(msgs) == ["utter_push_delivered", "utter_push_delivered_tips"]
+    assert made[0]["measure_title"] in msgs[0]["measure"] and msgs[0]["measure"].startswith("1. ")
+    assert msgs[1]["number"] == 1
     assert pushes.get_push(pworld.db(), made[0]["id"])["status"] == "delivered"
     assert slots_of(events)["policy_results"][0] == made[0]["measure_id"]
     other = tracker("", "EXTERNAL_policy_push", entities={"push_id": str(made[0]["id"])})  # nobody logged in
@@ -152,7 +164,7 @@ def test_a_push_triggered_into_the_conversation_is_shown_and_delivered(pworld):
 
 def test_anonymous_benefit_question_without_a_trade_asks_which_industry(pworld):
     msgs, events = run(ActionAnswerPolicy(), tracker("有什么补贴政策", "ask_policy"))
-    assert "您是哪个行业" in texts(msgs)
+    assert responses(msgs) == ["utter_ask_industry"]
     buttons = [b for m in msgs for b in (m.get("buttons") or [])]
     assert {"道路货运", "机动车维修", "网约车/出租"} <= {b["title"] for b in buttons}
     assert all(b["payload"].startswith("/ask_policy{") for b in buttons)
@@ -161,19 +173,30 @@ def test_anonymous_benefit_question_without_a_trade_asks_which_industry(pworld):
 def test_the_industry_button_lists_measures_for_that_trade(pworld):
     payload = '/ask_policy{"industry": "道路货运"}'
     msgs, events = run(ActionAnswerPolicy(), tracker(payload, "ask_policy", entities={"industry": "道路货运"}))
-    said = texts(msgs)
-    assert "1. " in said and "通行费" in said
+    said = shown(msgs)
+    assert "utter_policy_measures" in responses(msgs) and "1. " in said and "通行费" in said
     assert slots_of(events)["policy_results"]
 
 
 def test_a_benefit_question_naming_the_trade_is_answered_at_once(pworld):
     msgs, _ = run(ActionAnswerPolicy(), tracker("我们是货运公司，有什么补贴政策？", "ask_policy"))
-    said = texts(msgs)
-    assert "您是哪个行业" not in said and "通行费" in said.split("2. ")[0]
+    assert responses(msgs)[:2] == ["utter_policy_found_head", "utter_policy_measures"]
+    assert "通行费" in msgs[1]["measures"].split("2. ")[0]
 
 
 def test_a_logged_in_business_sees_why_each_matched_measure_fits(pworld):
     msgs, _ = run(ActionAnswerPolicy(), tracker("有什么补贴政策", "ask_policy", token=pworld.token))
-    said = texts(msgs)
-    assert "适合贵" in said or "这些政策适合您" in said
+    said = shown(msgs)
+    assert responses(msgs)[0] == "utter_policy_matched_head"
     assert "适合原因：" in said and "行业：道路货运" in said
+
+
+def test_the_actions_say_nothing_outside_the_domain_responses():
+    """Every sentence the bot says is a named response in bot/domain.yml (issue #16 item 3)."""
+    from pathlib import Path
+
+    import actions
+
+    said_as_text = [p.name for p in sorted(Path(actions.__file__).parent.glob("*.py"))
+                    if re.search(r"utter_message\(\s*(text\s*=|f?[\"'])", p.read_text("utf-8"))]
+    assert said_as_text == []

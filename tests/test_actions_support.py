@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,20 @@ def run(action, trk: Tracker) -> tuple[list[dict], list[dict]]:
     result = action.run(dispatcher, trk, DOMAIN)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
+    for message in dispatcher.messages:
+        check_response(message)
     return dispatcher.messages, result
+
+
+def check_response(message: dict) -> None:
+    """A named response exists in the domain and gets every variable its texts use (as Rasa fills them)."""
+    name = message.get("response")
+    if not name:
+        return
+    assert name in DOMAIN["responses"], f"{name} is not a response in bot/domain.yml"
+    for variant in DOMAIN["responses"][name]:
+        missing = set(re.findall(r"{([^\n{}]+?)}", variant.get("text") or "")) - set(message)
+        assert not missing, f"{name} sent without {sorted(missing)}"
 
 
 def slots_of(events: list[dict]) -> dict:
