@@ -10,6 +10,7 @@ import * as handoffs from "./views/handoffs.js";
 import * as dashboard from "./views/dashboard.js";
 import * as policies from "./views/policies.js";
 import * as admin from "./views/admin.js";
+import * as review from "./views/review.js";
 
 const STAFF = ["cadre", "leader", "admin"];
 const LEADERS = ["leader", "admin"];
@@ -32,6 +33,7 @@ const ROUTES = [
   [/^#\/admin\/enterprises\/import$/, admin.importEnterprises, ["admin"]],
   [/^#\/admin\/staff$/, admin.staff, ["admin"]],
   [/^#\/admin\/pairings$/, admin.pairings, ["admin"]],
+  [/^#\/review$/, review.queue, ["admin"]],
 ];
 
 // [hash, label, roles, count key]
@@ -46,6 +48,7 @@ const NAV = [
   ["#/admin/enterprises", "企业", ["admin"], null],
   ["#/admin/staff", "人员", ["admin"], null],
   ["#/admin/pairings", "包抓联", ["admin"], null],
+  ["#/review", "对话复核", ["admin"], null],
 ];
 
 const main = () => document.getElementById("main");
