@@ -67,6 +67,7 @@ CONVERSATIONS = {
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("HUIQI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HUIQI_REVIEWED_NLU_FILE", raising=False)  # the test services set it; these tests set their own
     get_settings.cache_clear()
     s = get_settings()
     write_tracker_store(s.tracker_store_path, CONVERSATIONS)

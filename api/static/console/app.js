@@ -127,7 +127,10 @@ function markCurrent() {
   }
 }
 
+let routeSeq = 0; // a slow page that finishes after the user moved on must not replace the newer one
+
 async function route() {
+  const seq = ++routeSeq;
   const s = session();
   if (!s) return showLogin();
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
@@ -147,11 +150,13 @@ async function route() {
     try {
       const params = m.slice(1).map(decodeURIComponent);
       const content = await view({ session: s, params, vocab: await vocabulary(), refreshCounts });
+      if (seq !== routeSeq) return;
       clear(root).append(content);
       const heading = root.querySelector("h1");
       if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
       document.title = `${heading ? heading.textContent + " - " : ""}惠企通工作台`;
     } catch (err) {
+      if (seq !== routeSeq) return;
       if (!(err instanceof ApiError) || err.status !== 401) {
         clear(root).append(h("h1", { text: err.status === 404 ? "未找到" : "出错了" }),
           h("p", { class: "error", role: "alert", text: err.message }),
