@@ -28,7 +28,7 @@ TEST_API_PORT    ?= 18000
 TEST_DATA := $(HUIQI_DATA_DIR)/test-services
 TEST_ENV  := HUIQI_DATA_DIR=$(TEST_DATA) HUIQI_RASA_MODELS_DIR=$(HUIQI_DATA_DIR)/rasa-models \
              HUIQI_RASA_PORT=$(TEST_RASA_PORT) HUIQI_ACTION_PORT=$(TEST_ACTION_PORT) HUIQI_API_PORT=$(TEST_API_PORT) \
-             HUIQI_DEMO_MODE=1
+             HUIQI_DEMO_MODE=1 HUIQI_REVIEWED_NLU_FILE=$(TEST_DATA)/reviewed.yml
 
 # Print how long a stage took: $(call timed,name,command)
 timed = start=$$(date +%s); $(2); echo "[stage] $(1): $$(( $$(date +%s) - start ))s"

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     log_max_bytes: int = Field(default=20 * 1024 * 1024, description="A service log is rotated past this size")
     log_keep: int = Field(default=5, description="Rotated copies kept of each log")
     backup_keep: int = Field(default=14, description="Nightly ledger backups kept in <data_dir>/backups")
+    reviewed_nlu_file: Path | None = Field(default=None, description="Where the review queue writes confirmed and"
+                                           " corrected turns; default bot/data/nlu/reviewed.yml (the test services"
+                                           " point it into their data dir so tests leave the bot's data alone)")
 
     @property
     def rasa_url(self) -> str:

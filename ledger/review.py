@@ -200,7 +200,7 @@ def decide(actor: Actor, item_id: int, decision: str, intent: str | None = None,
               "predicted": item["predicted"], "intent": intent if decision != "dismiss" else None,
               "text": item["text"], "by_login": actor.ident, "by_name": actor.name, "at": clock.iso(clock.now())}
     if decision != "dismiss":
-        add_training_example(item["text"], intent, nlu_file or REVIEWED_NLU)
+        add_training_example(item["text"], intent, nlu_file or s.reviewed_nlu_file or REVIEWED_NLU)
     review_db(s)["decisions"].insert(record)
     return record
 

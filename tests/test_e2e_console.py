@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
 from pathlib import Path
@@ -466,7 +467,7 @@ def test_every_screen_works_under_a_strict_content_security_policy(launch, setti
     screens = {"#/problems": "我的诉求", "#/handoffs": "转人工", "#/extensions": "延期审批", "#/escalations": "督办（超期升级）",
                "#/dashboard": "驾驶舱", "#/policies": "政策库", "#/policies/import": "导入政策文件",
                "#/policies/hit-test": "命中测试", "#/admin/enterprises": "企业", "#/admin/enterprises/import": "批量导入企业",
-               "#/admin/staff": "人员", "#/admin/pairings": "包抓联配对", f"#/enterprises/{code}": name}
+               "#/admin/staff": "人员", "#/admin/pairings": "包抓联配对", "#/review": "对话复核", f"#/enterprises/{code}": name}
     console_log_in(page, settings, "admin", "admin")
     for path, heading in screens.items():
         page.goto(f"{settings.api_url}/console/{path}")
@@ -509,3 +510,57 @@ def test_each_main_screen_fits_the_screen_and_is_photographed(launch, settings, 
             page.wait_for_load_state("networkidle")
             no_sideways_scroll(page, viewport)
             page.screenshot(path=str(shots_dir / f"console-{shot}-{size}.png"), full_page=True)
+
+
+def test_an_admin_corrects_a_turn_the_user_said_was_misunderstood_in_the_review_queue(launch, settings, api, rasa,
+                                                                                         shots_dir):
+    """A turn the user answered with 「不是这个意思」 (through Rasa's live REST channel) shows in 对话复核 with
+    the conversation around it (the turn marked); the admin corrects it by keyboard, it leaves the list, and the decision is on
+    record (who, which intent) and in the reviewed NLU file the test services write to (not the bot's own)."""
+    marker = uuid.uuid4().hex[:6]
+    sender = f"review-{marker}"
+    for text in (f"冷链车那个事情咋弄 {marker}", "不是这个意思"):
+        rasa.post("/webhooks/rest/webhook", json={"sender": sender, "message": text}).raise_for_status()
+    admin = token(api, "admin", "admin")
+    queued = [i for i in api.get("/api/v1/review", params={"limit": 500}, headers=admin).json() if marker in i["text"]]
+    assert len(queued) == 1, queued
+    item = queued[0]
+    target = "file_complaint" if item["predicted"] != "file_complaint" else "ask_policy"
+    assert target in api.get("/api/v1/review/intents", headers=admin).json()
+
+    for viewport, suffix in ((PHONE, "390x844"), (DESKTOP, "1366x768")):
+        page = launch(viewport)
+        console_log_in(page, settings, "admin", "admin", "#/review")
+        expect(page.get_by_role("heading", name="对话复核", exact=True)).to_be_visible()
+        expect(page.locator("#nav a[href='#/review']")).to_have_attribute("aria-current", "page")
+        card = page.locator("article.review").filter(has_text=marker)
+        expect(card).to_have_count(1)
+        expect(card.locator("dl.facts")).to_contain_text(item["reason_label"])
+        expect(card.locator(".review-context li.this-turn")).to_contain_text(marker)
+        expect(card.locator(".review-context li")).to_have_count(len(item["context"]))  # the turn and the bot's replies
+        expect(card.locator(".review-context li.this-turn")).to_have_count(1)
+        expect(card.get_by_label("正确的意图")).to_have_value(item["predicted"] or "")
+        page.wait_for_load_state("networkidle")
+        no_sideways_scroll(page, viewport)
+        page.screenshot(path=str(shots_dir / f"console-review-{suffix}.png"), full_page=True)
+
+    card.get_by_label("正确的意图").focus()
+    card.get_by_label("正确的意图").select_option(target)
+    page.keyboard.press("Tab")  # onto 「按所选意图纠正」
+    expect(card.get_by_role("button", name="按所选意图纠正")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("article.review").filter(has_text=marker)).to_have_count(0)
+    expect(page.locator("#toast")).to_contain_text("已纠正")
+
+    still = api.get("/api/v1/review", params={"limit": 500}, headers=admin).json()
+    assert [i for i in still if marker in i["text"]] == []
+    decided = [i for i in api.get("/api/v1/review", params={"limit": 500, "decided": "true"}, headers=admin).json()
+               if i["id"] == item["id"]]
+    assert len(decided) == 1 and decided[0]["decision"] is not None
+    record = decided[0]["decision"]
+    assert (record["decision"], record["intent"], record["by_login"]) == ("correct", target, "admin")
+    assert settings.reviewed_nlu_file is not None
+    reviewed = yaml.safe_load(settings.reviewed_nlu_file.read_text("utf-8"))
+    examples = {b["intent"]: b["examples"] for b in reviewed["nlu"]}
+    assert marker in examples[target]
+    assert api.post(f"/api/v1/review/{item['id']}", json={"decision": "dismiss"}, headers=admin).status_code == 409

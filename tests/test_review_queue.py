@@ -67,6 +67,7 @@ CONVERSATIONS = {
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("HUIQI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HUIQI_REVIEWED_NLU_FILE", raising=False)  # the test services set it; these tests set their own
     get_settings.cache_clear()
     s = get_settings()
     write_tracker_store(s.tracker_store_path, CONVERSATIONS)
@@ -130,6 +131,18 @@ def test_confirm_dismiss_and_bad_decisions(store):
     assert "修理厂开业要审批吗" in review.REVIEWED_NLU.read_text("utf-8")
 
 
+def test_the_reviewed_nlu_file_can_be_set_in_the_settings(store, tmp_path, monkeypatch):
+    """The test services point it into their data dir: a decision made there leaves bot/data alone."""
+    monkeypatch.setenv("HUIQI_REVIEWED_NLU_FILE", str(tmp_path / "elsewhere" / "reviewed.yml"))
+    get_settings.cache_clear()
+    s = get_settings()
+    (tmp_path / "elsewhere").mkdir()
+    item = next(it for it in review.queue(s) if it["reason"] == "fallback")
+    review.decide(ADMIN, item["id"], "correct", "file_complaint", settings=s)
+    assert "车的事" in (tmp_path / "elsewhere" / "reviewed.yml").read_text("utf-8")
+    assert not review.REVIEWED_NLU.exists()
+
+
 def test_an_example_already_in_the_training_data_is_not_written_again(tmp_path):
     """Rasa's validation (--fail-on-warnings) fails when one example stands under two intents."""
     target = tmp_path / "reviewed.yml"
@@ -162,6 +175,12 @@ def test_the_api_is_for_admins_only(store):
         assert ok.status_code == 200 and ok.json()["by_login"] == "admin"
         again = client.post(f"/api/v1/review/{item['id']}", json={"decision": "dismiss"}, headers=admin)
         assert again.status_code == 409
+        assert item["id"] not in {i["id"] for i in client.get("/api/v1/review", headers=admin).json()}
+        # ?decided=true lists decided turns too, each with its decision: who decided and how.
+        listed = {i["id"]: i for i in client.get("/api/v1/review", params={"decided": "true"}, headers=admin).json()}
+        assert listed[item["id"]]["decision"]["decision"] == "dismiss"
+        assert listed[item["id"]]["decision"]["by_login"] == "admin"
+        assert all(i["decision"] is None for i in listed.values() if i["id"] != item["id"])
         assert client.post("/api/v1/review/999999", json={"decision": "dismiss"}, headers=admin).status_code == 404
 
 

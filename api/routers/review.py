@@ -23,8 +23,10 @@ class Decision(Body):
 @router.get("", summary="待复核的对话（已脱敏）：兜底回复、低置信度、用户纠正，附上下文与候选意图",
             response_model=list[ReviewItemOut])
 def review_queue(actor: AdminUser, settings: SettingsDep,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
-    return review.queue(settings, limit=limit)
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 decided: Annotated[bool, Query(description="也列出已复核的（附复核结果：谁、何时、意图）")] = False,
+                 ) -> list[dict]:
+    return review.queue(settings, limit=limit, include_decided=decided)
 
 
 @router.get("/intents", summary="可选的意图", response_model=list[str])

@@ -10,6 +10,7 @@ import * as handoffs from "./views/handoffs.js";
 import * as dashboard from "./views/dashboard.js";
 import * as policies from "./views/policies.js";
 import * as admin from "./views/admin.js";
+import * as review from "./views/review.js";
 
 const STAFF = ["cadre", "leader", "admin"];
 const LEADERS = ["leader", "admin"];
@@ -32,6 +33,7 @@ const ROUTES = [
   [/^#\/admin\/enterprises\/import$/, admin.importEnterprises, ["admin"]],
   [/^#\/admin\/staff$/, admin.staff, ["admin"]],
   [/^#\/admin\/pairings$/, admin.pairings, ["admin"]],
+  [/^#\/review$/, review.queue, ["admin"]],
 ];
 
 // [hash, label, roles, count key]
@@ -46,6 +48,7 @@ const NAV = [
   ["#/admin/enterprises", "企业", ["admin"], null],
   ["#/admin/staff", "人员", ["admin"], null],
   ["#/admin/pairings", "包抓联", ["admin"], null],
+  ["#/review", "对话复核", ["admin"], null],
 ];
 
 const main = () => document.getElementById("main");
@@ -124,7 +127,10 @@ function markCurrent() {
   }
 }
 
+let routeSeq = 0; // a slow page that finishes after the user moved on must not replace the newer one
+
 async function route() {
+  const seq = ++routeSeq;
   const s = session();
   if (!s) return showLogin();
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
@@ -144,11 +150,13 @@ async function route() {
     try {
       const params = m.slice(1).map(decodeURIComponent);
       const content = await view({ session: s, params, vocab: await vocabulary(), refreshCounts });
+      if (seq !== routeSeq) return;
       clear(root).append(content);
       const heading = root.querySelector("h1");
       if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
       document.title = `${heading ? heading.textContent + " - " : ""}惠企通工作台`;
     } catch (err) {
+      if (seq !== routeSeq) return;
       if (!(err instanceof ApiError) || err.status !== 401) {
         clear(root).append(h("h1", { text: err.status === 404 ? "未找到" : "出错了" }),
           h("p", { class: "error", role: "alert", text: err.message }),
