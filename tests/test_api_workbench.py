@@ -19,7 +19,7 @@ from ledger.credit_code import generate
 from ledger.db import connect
 from ledger.demo import credit_code_of
 from ledger.portfolio import VISIT_EVERY_DAYS
-from tests.fixtures.demo_env import demo_client
+from tests.fixtures.demo_env import bearer, demo_client
 
 P = "/api/v1"
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "api" / "static" / "console"
@@ -31,16 +31,10 @@ def client(tmp_path_factory):
         yield c
 
 
-def login(client, name, pw):
-    r = client.post(f"{P}/auth/token", data={"username": name, "password": pw})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def who(client):
-    return {"admin": login(client, "admin", "Admin@2026"), "leader": login(client, "wangjianguo", "Leader@2026"),
-            "cadre": login(client, "zhangwei", "Cadre@2026"), "other_cadre": login(client, "chenjing", "Cadre@2026")}
+    return {"admin": bearer(client, "admin", "Admin@2026"), "leader": bearer(client, "wangjianguo", "Leader@2026"),
+            "cadre": bearer(client, "zhangwei", "Cadre@2026"), "other_cadre": bearer(client, "chenjing", "Cadre@2026")}
 
 
 def actions(client, headers, ticket):

@@ -1,16 +1,10 @@
 """Admin API for item kinds and the import preview (real store, model and ledger log-ins)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 
-from huiqi.settings import get_settings
-from ledger.db import connect
-from ledger.demo import seed_demo
 from test_kb_helpers import new_base
+from tests.fixtures.demo_env import bearer, demo_client
 
 P = "/api/v1/policies"
 CARD = ("享受主体:交通运输企业、货运司机\n"
@@ -20,28 +14,13 @@ CARD = ("享受主体:交通运输企业、货运司机\n"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    data = tmp_path_factory.mktemp("api-kinds")
-    saved = {k: os.environ.get(k) for k in ("HUIQI_DATA_DIR", "HUIQI_DEMO_MODE")}
-    os.environ.update(HUIQI_DATA_DIR=str(data), HUIQI_DEMO_MODE="1")
-    get_settings.cache_clear()
-    seed_demo(connect(settings=get_settings()), get_settings())
-    new_base(Path(data))
-    from api.app import create_app
-    with TestClient(create_app()) as c:
+    with demo_client(tmp_path_factory.mktemp("api-kinds"), prepare=new_base) as c:
         yield c
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
 def admin(client):
-    r = client.post("/api/v1/auth/token", data={"username": "admin", "password": "Admin@2026"})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return bearer(client, "admin", "Admin@2026")
 
 
 def test_preview_shows_items_kinds_fields_and_writes_nothing(client, admin):
