@@ -98,13 +98,13 @@ stop:
 # ---------------------------------------------------------------- test
 test:
 	@total=$$(date +%s); \
-	$(call timed,setup,$(MAKE) -s setup browser); \
+	$(call timed,setup,$(MAKE) -s setup browser encoder); \
 	$(call timed,unit+integration tests,$(PY) -m pytest -m "not services" -q); \
 	$(call timed,rasa data validate + train + test stories,$(MAKE) -s test-bot); \
 	$(call timed,end-to-end tests,$(MAKE) -s test-services); \
 	echo "[stage] total: $$(( $$(date +%s) - total ))s"
 
-test-unit: setup
+test-unit: setup encoder
 	@$(PY) -m pytest -m "not services" -q
 
 test-bot: setup train
