@@ -68,12 +68,7 @@ def backup(source: Path, dest: Path) -> dict:
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only from the first byte
     os.close(fd)
-    src, out = _open(source), _open(partial)
-    try:
-        src.backup(out)
-    finally:
-        out.close()
-        src.close()
+    _copy(source, partial)
     try:
         report = verify(partial)
     except BackupError:
@@ -81,6 +76,16 @@ def backup(source: Path, dest: Path) -> dict:
         raise
     os.replace(partial, dest)
     return {**report, "path": str(dest)}
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy one SQLite database into another through SQLite's online backup API."""
+    src, dst = _open(source), _open(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
 
 
 def prune(directory: Path, keep: int) -> list[str]:
@@ -97,12 +102,7 @@ def prune(directory: Path, keep: int) -> list[str]:
 def restore(source: Path, target: Path) -> dict:
     """Copy a verified backup into the ledger at ``target`` (online), then migrate it to the current schema."""
     report = verify(source)
-    src, dst = _open(source), _open(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+    _copy(source, target)
     db = connect(target)
     try:
         report["schema_version_now"] = db.execute("PRAGMA user_version").fetchone()[0]
