@@ -10,9 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from huiqi.errors import HuiqiError
+from huiqi.vocabulary import RATING_STARS, RATINGS, rating_words
 from ledger.actors import Actor
 from ledger.problems import find_for_claimant, list_problems
-from ledger.workflow import RATABLE, RATINGS, rate
+from ledger.workflow import RATABLE, rate
 
 from actions import context
 from actions.complaint import substantive
@@ -22,11 +23,10 @@ from actions.status import phone_check, ticket_check
 
 SLOTS = ("rating_ticket", "rating_phone", "rating_value", "rating_comment")
 SKIP = "-"  # nothing to rate: the form ends and the submit action says nothing more
-_BAD = re.compile(r"不满意|不太满意|不是很满意|差评|太差|很差|不好|没解决|没有解决|不行|敷衍|重新办|重新处理")
-_SO_SO = re.compile(r"基本满意|还行|一般|凑合|马马虎虎|还算|还可以")
-_GOOD = re.compile(r"满意|好评|很好|不错|点赞|赞|好")
-# Stars as app stores ask for them: 4–5 满意, 3 基本满意, 1–2 不满意 (text is normalised: digits half-width).
-_STARS = re.compile(r"([一二两三四五1-5])\s*[颗个]?星")
+# One alternation per value, from the shared vocabulary; the unhappy words are tried first because “满意” is part
+# of “不满意” and “基本满意”.
+_BY_VALUE = [(re.compile("|".join(map(re.escape, rating_words(value)))), value) for value in ("不满意", "基本满意", "满意")]
+_STARS = re.compile(RATING_STARS)
 _CLAUSE_BREAK = re.compile(r"[\s，,。.!！？?；;、～~]+")
 _NO_COMMENT = re.compile(r"^(没有|没了|无|不用|没|没有了|不用了|没什么|就这样|没意见)[。.!！]?$")
 
@@ -39,7 +39,7 @@ def rating_from(text: str, entity_value: str | None) -> str | None:
         token = stars.group(1)
         count = int(token) if token.isdigit() else CN_NUMBERS[token]
         return "满意" if count >= 4 else "基本满意" if count == 3 else "不满意"
-    for pattern, value in ((_BAD, "不满意"), (_SO_SO, "基本满意"), (_GOOD, "满意")):
+    for pattern, value in _BY_VALUE:
         if pattern.search(text or ""):
             return value
     return None

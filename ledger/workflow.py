@@ -10,6 +10,7 @@ import sqlite_utils
 from huiqi.errors import Conflict, Forbidden, Invalid
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
+from huiqi.vocabulary import RATINGS
 from ledger import clock, events
 from ledger.actors import Actor
 from ledger.db import insert, one, transaction
@@ -25,7 +26,6 @@ TRANSITIONS = {
     ("reopened", "assigned"), ("reopened", "in_progress"),
 }
 RATABLE = ("replied", "closed")
-RATINGS = ("满意", "基本满意", "不满意")
 MAX_EXTENSION_DAYS = 30
 
 

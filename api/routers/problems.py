@@ -12,6 +12,7 @@ from api.errors import ApiError
 from api.schemas import AUTH_ERRORS, HandoffOut, ProblemDetail, ProblemOut, errors
 from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, IdPath, TicketPath, choice_query,
                             one_of)
+from huiqi.vocabulary import RATINGS
 from ledger import events as ev, handoffs, problems as pr, workflow as wf
 from ledger.access import require_enterprise
 
@@ -22,7 +23,7 @@ EVENT_TYPES = {"status": "状态变更", "reply": "答复", "note": "备注", "a
                "rating": "评价", "correction": "更正"}
 EventType = one_of("操作类型", EVENT_TYPES)
 Status = one_of("目标状态", pr.STATUS_LABELS)
-Rating = one_of("评价", wf.RATINGS, "评价应为 满意、基本满意 或 不满意")
+Rating = one_of("评价", RATINGS, "评价应为 满意、基本满意 或 不满意")
 Category = one_of("诉求类别", pr.CATEGORIES)
 Channel = one_of("受理渠道", pr.CHANNELS)
 StatusQuery = choice_query(pr.STATUS_LABELS, "按状态筛选")

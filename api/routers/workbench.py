@@ -21,6 +21,7 @@ from api.routers.policies import get_base
 from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
 from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
+from huiqi.vocabulary import RATINGS
 from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
 from ledger import pushes as ledger_pushes, staff as staff_mod, workflow as wf
 from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
@@ -43,7 +44,7 @@ def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
     return {"statuses": pr.STATUS_LABELS, "open_statuses": list(pr.OPEN_STATUSES), "categories": list(pr.CATEGORIES),
             "kinds": pr.KINDS, "channels": pr.CHANNELS, "offices": sorted(set(category_offices(settings).values())),
             "industries": list(ent.INDUSTRIES), "sizes": list(ent.SIZES), "occasions": list(visits.OCCASIONS),
-            "ratings": list(wf.RATINGS), "max_extension_days": wf.MAX_EXTENSION_DAYS,
+            "ratings": list(RATINGS), "max_extension_days": wf.MAX_EXTENSION_DAYS,
             "push_statuses": ledger_pushes.STATUS_LABELS,
             "push_next": {cur: [new for new in ("applied", "redeemed", "declined", "not_eligible")
                                 if new in STAFF_MAY_SET and ledger_pushes.push_refusal(cur, new) is None]
