@@ -9,10 +9,10 @@ from typing import Any, Iterator
 
 from rasa_sdk import Tracker
 
-from huiqi import tokens
 from huiqi.errors import NotFound
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
+from huiqi.token_digest import DIGEST_KEY
 from ledger import chat_sessions, db as ledger_db
 from ledger.actors import Actor
 
@@ -58,35 +58,30 @@ class Identity:
         return Actor.enterprise(self.credit_code, self.name)
 
 
-def latest_token(tracker: Tracker) -> str | None:
-    """The log-in token of the most recent user message that carried one (chat page metadata)."""
+def latest_digest(tracker: Tracker) -> str | None:
+    """The log-in token digest of the most recent user message that carried one (the channel turns the chat
+    page's token into its digest: ``huiqi.token_digest``)."""
     for event in reversed(tracker.events or []):
         if event.get("event") != "user":
             continue
-        token = (event.get("metadata") or {}).get("token")
-        if token:
-            return str(token)
+        digest = (event.get("metadata") or {}).get(DIGEST_KEY)
+        if digest:
+            return str(digest)
     meta = (tracker.latest_message or {}).get("metadata") or {}
-    return meta.get("token")
+    return meta.get(DIGEST_KEY)
 
 
 def identify(tracker: Tracker, db=None) -> Identity | None:
-    """The enterprise bound to this conversation by a valid token, or None (anonymous user)."""
-    token = latest_token(tracker)
-    if not token:
-        return None
-    try:
-        claims = tokens.verify(token, settings())
-    except tokens.TokenError:
-        return None
-    if claims.get("role") != "enterprise":
+    """The enterprise bound to this conversation by a live log-in, or None (anonymous user)."""
+    digest = latest_digest(tracker)
+    if not digest:
         return None
     try:  # logged out, password reset or deactivated: the conversation no longer acts as the business
         if db is None:
             with ledger() as conn:
-                row = chat_sessions.speak_for(conn, tracker.sender_id, claims)
+                row = chat_sessions.speak_for_digest(conn, tracker.sender_id, digest)
         else:
-            row = chat_sessions.speak_for(db, tracker.sender_id, claims)
+            row = chat_sessions.speak_for_digest(db, tracker.sender_id, digest)
     except NotFound:
         return None
     if row is None:
@@ -95,15 +90,12 @@ def identify(tracker: Tracker, db=None) -> Identity | None:
 
 
 def login_expired(tracker: Tracker) -> bool:
-    """The conversation carries a log-in token that no longer verifies (expired or forged)."""
-    token = latest_token(tracker)
-    if not token:
+    """The conversation carries a log-in whose time is up, or a token we never issued."""
+    digest = latest_digest(tracker)
+    if not digest:
         return False
-    try:
-        tokens.verify(token, settings())
-    except tokens.TokenError:
-        return True
-    return False
+    with ledger() as conn:
+        return chat_sessions.login_lapsed(conn, digest)
 
 
 def identity_slots(ident: Identity | None) -> list[dict]:

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from huiqi import tokens
 from huiqi.settings import Settings
+from huiqi.token_digest import token_digest
 from ledger import clock
 from ledger.db import transaction
 
@@ -29,8 +30,14 @@ DDL = (
         issued_at TEXT NOT NULL,
         expires_at TEXT NOT NULL,
         ended_at TEXT,
-        ended_reason TEXT)""",
+        ended_reason TEXT,
+        token_digest TEXT)""",
     "CREATE INDEX IF NOT EXISTS auth_sessions_subject ON auth_sessions(kind, subject) WHERE ended_at IS NULL",
+)
+# Added after the table first shipped: older tables get the column on first use.
+DIGEST_DDL = (
+    "ALTER TABLE auth_sessions ADD COLUMN token_digest TEXT",
+    "CREATE UNIQUE INDEX IF NOT EXISTS auth_sessions_digest ON auth_sessions(token_digest)",
 )
 
 
@@ -44,25 +51,53 @@ def ensure_table(db: sqlite_utils.Database) -> None:
     with transaction(db):
         for sql in DDL:
             db.execute(sql)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(auth_sessions)").fetchall()}
+        for sql in DIGEST_DDL[0 if "token_digest" not in columns else 1:]:
+            db.execute(sql)
     db._auth_sessions_ready = True
 
 
 def open_session(db: sqlite_utils.Database, subject: str, role: str, minutes: int,
-                 now: datetime | None = None) -> str:
+                 now: datetime | None = None, *, sid: str | None = None, digest: str | None = None) -> str:
     """A new session for ``subject`` (staff login or credit code); returns its id for the token."""
     ensure_table(db)
     start = now or clock.now()
-    sid = secrets.token_urlsafe(18)
+    sid = sid or secrets.token_urlsafe(18)
     with transaction(db):
-        db.execute("INSERT INTO auth_sessions (sid, kind, subject, role, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   [sid, kind_of(role), subject, role, clock.iso(start), clock.iso(start + timedelta(minutes=minutes))])
+        db.execute("INSERT INTO auth_sessions (sid, kind, subject, role, issued_at, expires_at, token_digest) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [sid, kind_of(role), subject, role, clock.iso(start), clock.iso(start + timedelta(minutes=minutes)),
+                    digest])
     return sid
 
 
 def issue_token(db: sqlite_utils.Database, subject: str, role: str, settings: Settings, **claims) -> str:
-    """A bearer token for a new session of ``subject`` (log-in)."""
-    sid = open_session(db, subject, role, settings.token_minutes)
-    return tokens.issue(subject, role, settings, sid=sid, **claims)
+    """A bearer token for a new session of ``subject`` (log-in); the session keeps the token's digest, by which
+    the chat finds it (``by_digest``)."""
+    sid = secrets.token_urlsafe(18)
+    token = tokens.issue(subject, role, settings, sid=sid, **claims)
+    open_session(db, subject, role, settings.token_minutes, sid=sid, digest=token_digest(token))
+    return token
+
+
+def by_digest(db: sqlite_utils.Database, digest: str | None) -> dict | None:
+    """The session of the token with this digest (``huiqi.token_digest``), ended or not, with ``expired``
+    telling whether its time is up; None for a digest of no token we issued."""
+    if not digest:
+        return None
+    ensure_table(db)
+    row = db.execute("SELECT sid, kind, subject, role, expires_at, ended_at FROM auth_sessions WHERE token_digest = ?",
+                     [digest]).fetchone()
+    if row is None:
+        return None
+    session = dict(zip(("sid", "kind", "subject", "role", "expires_at", "ended_at"), row))
+    session["expired"] = session["expires_at"] <= clock.iso(clock.now())
+    return session
+
+
+def claims_of(session: dict) -> dict:
+    """The claims of this session's token that the session checks read (``token_is_live``)."""
+    return {"sub": session["subject"], "role": session["role"], "sid": session["sid"]}
 
 
 def token_is_live(db: sqlite_utils.Database, claims: dict) -> bool:

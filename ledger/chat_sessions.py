@@ -75,6 +75,21 @@ def speak_for(db: sqlite_utils.Database, sender_id: str, claims: dict) -> dict |
     return row
 
 
+def speak_for_digest(db: sqlite_utils.Database, sender_id: str, digest: str) -> dict | None:
+    """``speak_for`` the enterprise whose log-in token has this digest (the chat keeps digests, not tokens);
+    None for an unknown digest, an expired session or a staff log-in."""
+    session = auth_sessions.by_digest(db, digest)
+    if session is None or session["expired"] or session["kind"] != auth_sessions.ENTERPRISE:
+        return None
+    return speak_for(db, sender_id, auth_sessions.claims_of(session))
+
+
+def login_lapsed(db: sqlite_utils.Database, digest: str) -> bool:
+    """The conversation's log-in has run out of time, or its token was never issued by us."""
+    session = auth_sessions.by_digest(db, digest)
+    return session is None or session["expired"]
+
+
 def log_out(db: sqlite_utils.Database, sender_id: str, claims: dict) -> bool:
     """The business logs out of conversation ``sender_id``: its token's session ends, and the conversation
     closes (no more pushes, no more acting as the business). False when it was already closed."""

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from huiqi.token_digest import chat_metadata
 from actions.greeting import ActionGreet
 from actions.policy import ActionAnswerPolicy, ActionMeasureDetail, ActionMorePolicies, ActionPolicyFallback
 from actions.push_actions import ActionListPushes, ActionOptOutPush, ActionReportApplied
@@ -140,9 +141,18 @@ def test_opt_out_is_recorded(pworld):
 
 def test_expired_login_is_told_and_not_trusted(pworld):
     from huiqi import tokens
+    from ledger import auth_sessions
+    from ledger.db import connect
 
-    expired = tokens.issue(pworld.code, "enterprise", pworld.settings.model_copy(update={"token_minutes": -1}))
+    db = connect(settings=pworld.settings)
+    expired = auth_sessions.issue_token(db, pworld.code, "enterprise",
+                                        pworld.settings.model_copy(update={"token_minutes": -1}))
+    db.close()
     msgs, events = run(ActionGreet(), tracker("你好", "greet", token=expired))
+    assert responses(msgs) == ["utter_greet_login_expired"] and slots_of(events)["enterprise_code"] is None
+    # a well-signed token we never issued a session for is no log-in either
+    unknown = tokens.issue(pworld.code, "enterprise", pworld.settings)
+    msgs, events = run(ActionGreet(), tracker("你好", "greet", token=unknown))
     assert responses(msgs) == ["utter_greet_login_expired"] and slots_of(events)["enterprise_code"] is None
 
 
@@ -150,7 +160,7 @@ def test_a_push_triggered_into_the_conversation_is_shown_and_delivered(pworld):
     from actions.push_actions import ActionDeliverPush
 
     made = push_two(pworld)
-    history = [{"event": "user", "text": "你好", "parse_data": {}, "metadata": {"token": pworld.token}}]
+    history = [{"event": "user", "text": "你好", "parse_data": {}, "metadata": chat_metadata({"token": pworld.token})}]
     msgs, events = run(ActionDeliverPush(), tracker("", "EXTERNAL_policy_push", entities={"push_id": str(made[0]["id"])},
                                                     history=history))
     assert responses(msgs) == ["utter_push_delivered", "utter_push_delivered_tips"]

@@ -48,6 +48,26 @@ print(json.dumps({"name": ch.name(), "meta": ch.get_metadata(req), "bad": ch.get
     assert out == {"name": "rest", "meta": {"token": "t"}, "bad": None}
 
 
+def test_the_channel_keeps_a_digest_of_the_log_in_token_never_the_token():
+    """What reaches the dialogue (and so the tracker store) carries the token's digest; a digest sent by the
+    client is dropped, so knowing one (e.g. from reading the tracker store) logs nobody in."""
+    out = in_rasa("""
+import asyncio, hashlib, json
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from bot.rasa_ext.channels import guarded
+seen = []
+async def handler(message):
+    seen.append(message.metadata)
+handle = guarded(handler)
+async def main():
+    for meta in ({"token": "tok-1", "token_digest": "forged"}, {"token_digest": "forged"}, None):
+        await handle(UserMessage("你好", CollectingOutputChannel(), "s1", metadata=meta))
+asyncio.run(main())
+print(json.dumps({"seen": seen, "expected": hashlib.sha256(b"tok-1").hexdigest()}))
+""")
+    assert out["seen"] == [{"token_digest": out["expected"]}, {}, {}]
+
+
 def test_handoff_policy_silences_the_bot_until_handed_back():
     out = in_rasa("""
 import json

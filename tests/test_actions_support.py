@@ -6,6 +6,7 @@ import asyncio
 import random
 import re
 import shutil
+from huiqi.token_digest import chat_metadata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def world(tmp_path, monkeypatch):
 def user_event(text: str, intent: str, entities=None, token: str | None = None) -> dict:
     return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.9},
                                                           "entities": entities or []},
-            "metadata": {"token": token} if token else {}}
+            "metadata": chat_metadata({"token": token}) if token else {}}
 
 
 def tracker(text: str, intent: str, *, entities=None, slots=None, token: str | None = None,
@@ -93,7 +94,7 @@ def tracker(text: str, intent: str, *, entities=None, slots=None, token: str | N
     end with ``requested_slot`` and the form's own ActionExecuted, then the slot candidates."""
     entities = [{"entity": k, "value": v} for k, v in (entities or {}).items()]
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities,
-              "metadata": {"token": token} if token else {}}
+              "metadata": chat_metadata({"token": token}) if token else {}}
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
     all_slots.update(extracted or {})

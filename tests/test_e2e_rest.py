@@ -115,6 +115,11 @@ def test_complaint_filed_in_chat_reaches_only_the_paired_officials_listing(api, 
     assert marker in filed[0]["description"]
     assert filed[0]["category"] == "审批服务"
 
+    # The conversation acted as the business, yet the tracker store (which admins read) keeps no bearer token.
+    stored = rasa.get(f"/conversations/{sender}/tracker", params={"token": get_settings().rasa_api_token()}).text
+    assert token not in stored and token.split(".")[-1] not in stored
+    assert '"token_digest"' in stored
+
     # An official not paired with the business neither lists it nor learns that it exists.
     other = {"Authorization": f"Bearer {paired_official_token(api, 'anning_repair')}"}  # chenjing
     assert ticket not in {p["ticket_no"] for p in api.get("/api/v1/problems", headers=other).json()}

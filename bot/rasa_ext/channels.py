@@ -12,6 +12,9 @@ channel with a named response of ``bot/domain.yml`` and never reaches NLU or the
   or other text: ``utter_internal_command``. The buttons' payloads (``/affirm``, ``/cancel``…)
   stay allowed.
 
+Every message that passes has its log-in token replaced by the token's digest
+(``huiqi.token_digest.chat_metadata``), so the tracker store never holds a bearer token.
+
 REST: forwards the ``metadata`` object of the request body to the tracker.
 
 Rasa's plain REST channel drops it; the chat page and the end-to-end test send the business
@@ -31,6 +34,8 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, Sanic
 from sanic.request import Request
+
+from huiqi.token_digest import chat_metadata
 
 MAX_MESSAGE_CHARS = 2000
 INTERNAL_INTENTS = frozenset({"restart", "session_start", "back", "nlu_fallback"})  # Rasa's own
@@ -78,6 +83,7 @@ def guarded(on_new_message: Handler) -> Handler:
         intents = agent.domain.intents if agent and agent.domain else ()
         answer = refusal(message.text, intents)
         if answer is None:
+            message.metadata = chat_metadata(message.metadata)
             return await on_new_message(message)
         log.info("message of %s answered at the channel: %s", message.sender_id, answer)
         text = _response_text(agent, answer)
