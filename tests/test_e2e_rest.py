@@ -178,3 +178,14 @@ def is_open(db, sender: str) -> bool:
     same business may be open at the same time, so look at this one only)."""
     row = db.execute("SELECT closed_at FROM chat_sessions WHERE sender_id = ?", [sender]).fetchone()
     return row is not None and row[0] is None
+
+
+def test_a_webhook_body_that_is_no_conversation_message_is_refused_with_400_and_nothing_breaks(rasa):
+    """A JSON array (a 500 before), a body without a sender (Rasa put those into one shared conversation named
+    "default") and an over-long sender are refused; the next real message is answered."""
+    for body in (["你好"], {"message": "你好"}, {"sender": "", "message": "你好"}, {"sender": 7, "message": "你好"},
+                 {"sender": "x" * 129, "message": "你好"}):
+        resp = rasa.post("/webhooks/rest/webhook", json=body)
+        assert resp.status_code == 400, (body, resp.status_code, resp.text[:200])
+        assert "sender" in resp.text and "请求格式不对" in resp.text
+    assert say(rasa, f"e2e-after-bad-{uuid.uuid4().hex}", "你好")

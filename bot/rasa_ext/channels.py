@@ -33,11 +33,13 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, Sanic
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from huiqi.token_digest import chat_metadata
 
 MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
 INTERNAL_INTENTS = frozenset({"restart", "session_start", "back", "nlu_fallback"})  # Rasa's own
 EXTERNAL_PREFIX = "EXTERNAL_"  # intents triggered by staff through the API, never typed
 ORIGINS_ENV = "HUIQI_CORS_ORIGINS"  # comma-separated origins of the chat site, set by the supervisor
@@ -102,6 +104,19 @@ class MetadataRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        """The conversation id; a body that is not a JSON object, or has no usable ``sender``, is a 400 (Rasa's
+        channel failed with a 500 on a JSON array, and put messages without a sender into one shared
+        conversation named "default")."""
+        body = req.json
+        sender = body.get("sender") if isinstance(body, dict) else None
+        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+            raise InvalidUsage("请求格式不对：请求体应为 JSON 对象，含 sender（会话编号，1–128 个字符）和 message（消息文字）。")
+        return sender
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         text = (req.json or {}).get("message") if isinstance(req.json, dict) else None
