@@ -1,7 +1,7 @@
 """What the console (工作台, ``/console/``) needs beyond the resource endpoints: navigation counts,
 the actions a problem's state allows, 我的企业 with visits due, the leaders' dashboard (驾驶舱),
 closing a hand-off with the chat handed back to the bot, and bulk enterprise import.
-A thin adapter: the rules live in ``ledger`` (and the funnels in ``policies_kb.pushes``)."""
+A thin adapter: the rules live in ``ledger`` (the funnels in ``ledger.pushes``)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -28,7 +28,6 @@ from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
 from ledger.offices import category_offices
 from ledger.pairings import tier_problem
 from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
-from policies_kb import pushes as engine_mod
 from policies_kb.kinds import KIND_LABELS
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], responses=AUTH_ERRORS)
@@ -96,9 +95,9 @@ def dashboard(actor: LeaderUser, db: DbDep, base: BaseDep) -> dict:
             title = base.get(measure_id)["title"]
         except NotFound:
             title = measure_id
-        funnels.append({**engine_mod.redemption_funnel(db, measure_id), "title": title})
+        funnels.append({**ledger_pushes.redemption_funnel(db, measure_id), "title": title})
     out["funnels"] = funnels
-    out["stage_labels"] = {s: ledger_pushes.STATUS_LABELS[s] for s in engine_mod.STAGES}
+    out["stage_labels"] = {s: ledger_pushes.STATUS_LABELS[s] for s in ledger_pushes.STAGES}
     return out
 
 
