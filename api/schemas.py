@@ -265,6 +265,7 @@ class VocabularyOut(Out):
     sizes: list[str]
     roles: dict[str, str]
     measure_kinds: dict[str, str]
+    redemption_modes: list[str]
 
 
 class AssigneeOut(Out):

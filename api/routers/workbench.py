@@ -21,7 +21,7 @@ from api.routers.policies import get_base
 from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
 from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
-from huiqi.vocabulary import RATINGS
+from huiqi.vocabulary import RATINGS, REDEMPTION_MODES
 from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
 from ledger import pushes as ledger_pushes, staff as staff_mod, workflow as wf
 from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
@@ -50,7 +50,8 @@ def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
                           for cur in ledger_pushes.STATUS_LABELS},
             "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
             "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
-            "import_required": list(enterprise_import.REQUIRED), "measure_kinds": KIND_LABELS}
+            "import_required": list(enterprise_import.REQUIRED), "measure_kinds": KIND_LABELS,
+            "redemption_modes": list(REDEMPTION_MODES)}
 
 
 @router.get("/assignees", summary="可承办诉求的在岗人员（交办、转办时选择）", response_model=list[AssigneeOut])
