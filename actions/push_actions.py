@@ -131,7 +131,7 @@ class ActionDeliverPush(Action):
             except NotFound:
                 return []
             # 免申即享 pushes wait in to_confirm for the department: shown, status left as it is.
-            if not code or push["credit_code"] != code or push["status"] not in ("pushed", "delivered", "to_confirm"):
+            if not code or push["credit_code"] != code or push["status"] not in pushes.DELIVERABLE:
                 return []
             try:
                 measure = context.policy_base().get(push["measure_id"])

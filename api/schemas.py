@@ -310,6 +310,7 @@ class PortfolioOut(Out):
 class FunnelOut(Out):
     measure_id: str
     title: str
+    outstanding: int  # outstanding pushes, by ledger.pushes.OUTSTANDING (as the list with outstanding=true)
 
 
 class DashboardOut(Out):

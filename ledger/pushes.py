@@ -41,6 +41,10 @@ OUTSTANDING = tuple(s for s in STATUS_LABELS if s not in FINAL)
 # fits the enterprise: every outstanding push except one already applied for (the business is mid-way
 # through its application, so the department settles it by hand).
 WITHDRAWABLE = tuple(s for s in OUTSTANDING if s != "applied")
+# Outstanding and not yet opened by the business: the greeting counts them; opening one in the chat marks it viewed.
+UNSEEN = ("pushed", "delivered")
+# What a push sent into an open conversation may be shown in: unseen, or waiting for the department (免申即享).
+DELIVERABLE = (*UNSEEN, "to_confirm")
 # Funnel stages, in order; a status implies every earlier stage was passed (pushed → applied may skip).
 STAGES = ("pushed", "delivered", "viewed", "applied", "redeemed")
 _IMPLIES = {"pushed": 0, "to_confirm": 0, "delivered": 1, "viewed": 2, "applied": 3, "redeemed": 4}
@@ -164,6 +168,11 @@ def set_push_status(db: sqlite_utils.Database, push_id: int, status: str, *, act
 def outstanding_pushes(db: sqlite_utils.Database, credit_code: str) -> list[dict]:
     """The enterprise's outstanding pushes, newest first (what the chat lists and delivers)."""
     return [p for p in list_pushes(db, credit_code) if is_outstanding(p["status"])]
+
+
+def unseen_pushes(db: sqlite_utils.Database, credit_code: str) -> list[dict]:
+    """The enterprise's pushes it has not opened yet, newest first."""
+    return [p for p in list_pushes(db, credit_code) if p["status"] in UNSEEN]
 
 
 def list_pushes(db: sqlite_utils.Database, credit_code: str, status: str | None = None) -> list[dict]:
