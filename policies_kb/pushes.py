@@ -13,7 +13,8 @@ measure ``sync_measure``:
    依申请; reform-plan work items stay searchable but are never pushed.
 1. **State.** Retired or expired (``valid_to`` passed) → every withdrawable push of it
    (``ledger.pushes.WITHDRAWABLE``: outstanding, but not yet ``applied``) is withdrawn; pushes already
-   ``applied`` stay, the business is mid-way through its application. Draft, disabled or not yet valid → nothing happens.
+   ``applied`` stay, the business is mid-way through its application. Draft, disabled or not yet
+   valid → nothing happens.
 2. **Hard conditions** (``policies_kb.match.check``, the one definition of the rules) are
    evaluated once per distinct profile group (industry, size, tags, region) and spread to the
    enterprises by a numpy index — never once per enterprise.
