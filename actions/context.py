@@ -13,6 +13,7 @@ from huiqi.errors import NotFound
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
 from huiqi.token_digest import DIGEST_KEY
+from huiqi.vocabulary import ticket_in
 from ledger import chat_sessions, db as ledger_db
 from ledger.actors import Actor
 
@@ -128,13 +129,9 @@ def month_day(iso_date: str) -> str:
     return f"{m}月{d}日"
 
 
-_TICKET = re.compile(r"HQ-?(\d{8})-?(\d{4,5})", re.I)
-
-
 def find_ticket(text: str) -> str | None:
     """A ticket number in the text, written as the ledger writes it (HQ-YYYYMMDD-NNNN)."""
-    m = _TICKET.search(normalize(text or "").replace(" ", "").upper())
-    return f"HQ-{m.group(1)}-{m.group(2)}" if m else None
+    return ticket_in(normalize(text or "").replace(" ", ""))
 
 
 _PHONE_IN_TEXT = re.compile(r"[+\d][\d\- ()（）]{5,}\d")

@@ -11,13 +11,6 @@ from ledger import pushes
 from actions import context
 from actions.policy import MENU_BUTTONS
 
-NEW_PUSH_STATUSES = ("pushed", "delivered")
-
-
-def pending_pushes(db, credit_code: str) -> list[dict]:
-    return [p for p in pushes.list_pushes(db, credit_code) if p["status"] in NEW_PUSH_STATUSES]
-
-
 class ActionGreet(Action):
     def name(self) -> str:
         return "action_greet"
@@ -25,7 +18,7 @@ class ActionGreet(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         with context.ledger() as db:
             ident = context.identify(tracker, db)
-            waiting = pending_pushes(db, ident.credit_code) if ident else []
+            waiting = pushes.unseen_pushes(db, ident.credit_code) if ident else []
         if ident and waiting:
             dispatcher.utter_message(response="utter_greet_enterprise_pushes", enterprise_name=ident.name,
                                      count=len(waiting), buttons=MENU_BUTTONS)

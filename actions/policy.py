@@ -146,7 +146,7 @@ def mark_viewed(credit_code: str, measure_id: str) -> None:
     """A pushed measure the enterprise opened in the chat is 'viewed' (精准兑现 funnel)."""
     with context.ledger() as db:
         for push in pushes.list_pushes(db, credit_code):
-            if push["measure_id"] == measure_id and push["status"] in ("pushed", "delivered"):
+            if push["measure_id"] == measure_id and push["status"] in pushes.UNSEEN:
                 pushes.set_push_status(db, push["id"], "viewed", actor=context.Actor.enterprise(credit_code))
 
 

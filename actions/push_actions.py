@@ -18,14 +18,9 @@ from actions.measures import brief, ordinal
 
 REDEMPTION_REPLIES = {status: f"utter_push_{status}"
                       for status in ("applied", "redeemed", "to_confirm", "declined", "not_eligible")}
-OPEN_STATUSES = ("pushed", "delivered", "viewed", "applied", "to_confirm")
 _REDEEMED = re.compile(r"到账|到了|拿到|领了|领过|领取|享受到|享受了|用上了|兑现|收到")
 _NOT_ELIGIBLE = re.compile(r"不符合|不够条件|达不到")
 _DECLINED = re.compile(r"用不上|不需要|不用|不要|放弃")
-
-
-def _open_pushes(db, code: str) -> list[dict]:
-    return [p for p in pushes.list_pushes(db, code) if p["status"] in OPEN_STATUSES]
 
 
 class ActionListPushes(Action):
@@ -38,7 +33,7 @@ class ActionListPushes(Action):
             if not ident:
                 dispatcher.utter_message(response="utter_push_login_needed")
                 return []
-            items = _open_pushes(db, ident.credit_code)
+            items = pushes.outstanding_pushes(db, ident.credit_code)
             if not items:
                 dispatcher.utter_message(response="utter_pushes_none")
                 return context.identity_slots(ident)
@@ -90,7 +85,7 @@ class ActionReportApplied(Action):
             if not ident:
                 dispatcher.utter_message(response="utter_push_login_needed")
                 return []
-            open_items = {p["measure_id"]: p for p in _open_pushes(db, ident.credit_code)}
+            open_items = {p["measure_id"]: p for p in pushes.outstanding_pushes(db, ident.credit_code)}
             n = ordinal(text)
             if n is not None and 1 <= n <= len(ids):
                 candidates = [ids[n - 1]]
@@ -136,7 +131,7 @@ class ActionDeliverPush(Action):
             except NotFound:
                 return []
             # 免申即享 pushes wait in to_confirm for the department: shown, status left as it is.
-            if not code or push["credit_code"] != code or push["status"] not in ("pushed", "delivered", "to_confirm"):
+            if not code or push["credit_code"] != code or push["status"] not in pushes.DELIVERABLE:
                 return []
             try:
                 measure = context.policy_base().get(push["measure_id"])

@@ -265,6 +265,7 @@ class VocabularyOut(Out):
     sizes: list[str]
     roles: dict[str, str]
     measure_kinds: dict[str, str]
+    redemption_modes: list[str]
 
 
 class AssigneeOut(Out):
@@ -309,6 +310,7 @@ class PortfolioOut(Out):
 class FunnelOut(Out):
     measure_id: str
     title: str
+    outstanding: int  # outstanding pushes, by ledger.pushes.OUTSTANDING (as the list with outstanding=true)
 
 
 class DashboardOut(Out):

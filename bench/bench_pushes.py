@@ -39,12 +39,14 @@ FREIGHT = {"id": "bench-freight", "version": 1, "status": "published", "enabled"
            "text": "对道路货运企业新购置新能源货车的，按每辆车给予购置补贴，车辆登记后三个月内提交申请。",
            "conditions": {"industries": ["道路货运"], "sizes": [], "regions": ["甘肃省"], "tags": [],
                           "valid_from": None, "valid_to": None},
-           "redemption_mode": "依申请", "tags": ["新能源", "道路货运"]}
+           "redemption_mode": "依申请", "how_to_apply": "车辆登记后三个月内向所在地交通运输局提交申请。",
+           "tags": ["新能源", "道路货运"]}
 OPEN = {"id": "bench-open", "version": 1, "status": "published", "enabled": True,
         "title": "网约车驾驶员从业资格证网上考试和换证一次办",
         "text": "网约车平台公司和网约车驾驶员可在网上报名从业资格考试，考试合格后网上申领网络预约出租汽车驾驶员证，全程网办。",
         "conditions": {"industries": [], "sizes": [], "regions": [], "tags": [], "valid_from": None, "valid_to": None},
-        "redemption_mode": "依申请", "tags": ["网约车", "从业资格"]}
+        "redemption_mode": "依申请", "how_to_apply": "登录道路运输从业人员网上服务平台报名。",
+        "tags": ["网约车", "从业资格"]}
 
 
 def synthetic(n: int, seed: int = 7) -> list[dict]:

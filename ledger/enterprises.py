@@ -8,15 +8,13 @@ import sqlite_utils
 
 from huiqi.errors import Conflict, Invalid, NotFound
 from huiqi.text import normalize
+from huiqi.vocabulary import INDUSTRIES, SIZES
 from ledger import auth_sessions, clock, credit_code as cc, events
 from ledger.actors import Actor
 from ledger.contacts import normalize_phone
 from ledger.db import insert, one, transaction, update
 from ledger.passwords import hash_password, verify_password
 
-INDUSTRIES = ("道路货运", "道路客运", "网约车/出租", "公路工程", "机动车维修", "水路运输", "危险货物运输",
-              "物流仓储", "驾驶员培训", "其他")
-SIZES = ("大", "中", "小", "微")
 EDITABLE = ("name", "industry", "size", "region", "ownership", "tags", "registered_on", "contact_name",
             "contact_phone", "address", "active")
 
@@ -43,7 +41,7 @@ def _clean(fields: dict) -> dict:
             out["industry"] = value
         elif key == "size":
             if value not in SIZES:
-                raise Invalid("INVALID_SIZE", "企业规模应为 大、中、小、微 之一。", field="size")
+                raise Invalid("INVALID_SIZE", f"企业规模应为 {'、'.join(SIZES)} 之一。", field="size")
             out["size"] = value
         elif key == "region":
             out["province"], out["city"], out["county"] = _split_region(value)

@@ -10,6 +10,7 @@ import sqlite_utils
 from huiqi.errors import Invalid, NotFound
 from huiqi.settings import Settings, get_settings
 from huiqi.text import normalize
+from huiqi.vocabulary import OPEN_PROBLEM_STATUSES, PROBLEM_CATEGORIES, PROBLEM_STATUS_LABELS, ticket_number
 from ledger import clock, credit_code as cc, events
 from ledger.access import PROBLEM_NOT_FOUND, problem_scope
 from ledger.actors import SYSTEM, Actor
@@ -20,13 +21,11 @@ from ledger.pairings import current_official
 from ledger.staff import get_staff_by_id
 from ledger.workdays import calendar_for
 
-CATEGORIES = ("政策落实", "审批服务", "执法检查", "收费", "招投标", "其他")
+CATEGORIES = PROBLEM_CATEGORIES
 KINDS = {"consultation": "咨询", "help": "求助", "complaint": "投诉"}
 CHANNELS = {"chat": "网站智能客服", "phone": "电话", "visit": "走访", "web": "网站留言", "letter": "来信",
             "hotline": "12345热线", "other": "其他"}
-STATUS_LABELS = {"received": "已受理", "assigned": "已交办", "in_progress": "办理中", "replied": "已答复",
-                 "closed": "已办结", "rated": "已评价", "reopened": "重新办理"}
-OPEN_STATUSES = ("received", "assigned", "in_progress", "reopened")
+STATUS_LABELS, OPEN_STATUSES = PROBLEM_STATUS_LABELS, OPEN_PROBLEM_STATUSES
 MAX_DESCRIPTION = 4000
 CLAIMED_CODE_LABEL = "反映人自报统一社会信用代码（未核验）"
 
@@ -56,7 +55,7 @@ def _next_ticket(db: sqlite_utils.Database, day: date) -> str:
     key = day.strftime("%Y%m%d")
     n = db.execute("INSERT INTO ticket_counters (day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE"
                    " SET last = last + 1 RETURNING last", [key]).fetchone()[0]
-    return f"HQ-{key}-{n:04d}"
+    return ticket_number(day, n)
 
 
 def file_problem(db: sqlite_utils.Database, *, category: str, description: str, kind: str = "help",

@@ -7,6 +7,9 @@ Every change is an event in the enterprise's dossier.
 """
 from __future__ import annotations
 
+import json
+from typing import Iterable, Iterator
+
 import sqlite_utils
 
 from huiqi.errors import Conflict, Invalid, NotFound
@@ -30,8 +33,27 @@ NEXT = {
     "to_confirm": {"redeemed"},
 }
 ALL_CATEGORIES = "全部"
-OUTSTANDING_STATUSES = ("pushed", "delivered", "viewed", "applied", "to_confirm")
+# The one definition of an outstanding push: not in a final status, so the business or the department
+# still has something to do. The chat (list, greeting count), the console (?outstanding=true) and the
+# funnel's ``outstanding`` count all use it.
+OUTSTANDING = tuple(s for s in STATUS_LABELS if s not in FINAL)
+# What the push engine withdraws when a measure is retired, expires, changes its benefit or no longer
+# fits the enterprise: every outstanding push except one already applied for (the business is mid-way
+# through its application, so the department settles it by hand).
+WITHDRAWABLE = tuple(s for s in OUTSTANDING if s != "applied")
+# Outstanding and not yet opened by the business: the greeting counts them; opening one in the chat marks it viewed.
+UNSEEN = ("pushed", "delivered")
+# What a push sent into an open conversation may be shown in: unseen, or waiting for the department (免申即享).
+DELIVERABLE = (*UNSEEN, "to_confirm")
+# Funnel stages, in order; a status implies every earlier stage was passed (pushed → applied may skip).
+STAGES = ("pushed", "delivered", "viewed", "applied", "redeemed")
+_IMPLIES = {"pushed": 0, "to_confirm": 0, "delivered": 1, "viewed": 2, "applied": 3, "redeemed": 4}
 VISIBLE_PUSH_NOT_FOUND = ("PUSH_NOT_FOUND", "未找到该政策推送记录，或该企业不在您的包抓范围内。")
+
+
+def is_outstanding(status: str) -> bool:
+    """Whether a push in ``status`` is outstanding (see ``OUTSTANDING``)."""
+    return status in OUTSTANDING
 
 
 def push_refusal(current: str, new: str) -> str | None:
@@ -77,7 +99,7 @@ def list_visible(db: sqlite_utils.Database, actor: Actor, *, credit_code: str | 
     if credit_code:
         where.append("p.credit_code = ?"); params.append(credit_code)
     if outstanding:
-        where.append(f"p.status IN ({','.join('?' * len(OUTSTANDING_STATUSES))})"); params += OUTSTANDING_STATUSES
+        where.append(f"p.status IN ({','.join('?' * len(OUTSTANDING))})"); params += OUTSTANDING
     if status:
         where.append("p.status = ?"); params.append(status)
     if measure_id:
@@ -91,8 +113,13 @@ def list_visible(db: sqlite_utils.Database, actor: Actor, *, credit_code: str | 
         e = per.setdefault(r["credit_code"], {"credit_code": r["credit_code"], "name": r["enterprise_name"],
                                               "count": 0, "outstanding": 0})
         e["count"] += 1
-        e["outstanding"] += r["status"] in OUTSTANDING_STATUSES
+        e["outstanding"] += is_outstanding(r["status"])
     return {"total": len(rows), "items": rows, "enterprises": list(per.values())}
+
+
+def new_push_status(redemption_mode: str | None) -> str:
+    """A new push is ``to_confirm`` for a 免申即享 measure (the department confirms the benefit), ``pushed`` otherwise."""
+    return "to_confirm" if redemption_mode == "免申即享" else "pushed"
 
 
 def record_push(db: sqlite_utils.Database, credit_code: str, measure_id: str, measure_version: int,
@@ -136,6 +163,16 @@ def set_push_status(db: sqlite_utils.Database, push_id: int, status: str, *, act
                       note=f"《{row['measure_title']}》{STATUS_LABELS[status]}" + (f"：{reason}" if reason else ""),
                       changes={"status": [row["status"], status]}, at=stamp)
     return _get(db, push_id)
+
+
+def outstanding_pushes(db: sqlite_utils.Database, credit_code: str) -> list[dict]:
+    """The enterprise's outstanding pushes, newest first (what the chat lists and delivers)."""
+    return [p for p in list_pushes(db, credit_code) if is_outstanding(p["status"])]
+
+
+def unseen_pushes(db: sqlite_utils.Database, credit_code: str) -> list[dict]:
+    """The enterprise's pushes it has not opened yet, newest first."""
+    return [p for p in list_pushes(db, credit_code) if p["status"] in UNSEEN]
 
 
 def list_pushes(db: sqlite_utils.Database, credit_code: str, status: str | None = None) -> list[dict]:
@@ -198,6 +235,84 @@ def opted_out(db: sqlite_utils.Database, credit_code: str) -> set[str]:
         "SELECT category FROM push_opt_outs WHERE credit_code = ? AND ended_at IS NULL", [credit_code])}
 
 
+def stops(opted: set[str], names: Iterable[str]) -> bool:
+    """The opt-out rule: an enterprise that opted out of ``全部`` or of any of ``names`` (a measure's
+    category or one of its tags, normalised) gets no push of it."""
+    return bool(opted) and (ALL_CATEGORIES in opted or not opted.isdisjoint(names))
+
+
 def is_opted_out(db: sqlite_utils.Database, credit_code: str, category: str) -> bool:
-    current = opted_out(db, credit_code)
-    return ALL_CATEGORIES in current or category in current
+    return stops(opted_out(db, credit_code), (category,))
+
+
+def current_opt_outs(db: sqlite_utils.Database) -> dict[str, set[str]]:
+    """Every enterprise's current opt-outs (credit code → categories), for planning many pushes at once."""
+    out: dict[str, set[str]] = {}
+    for code, category in db.execute("SELECT credit_code, category FROM push_opt_outs WHERE ended_at IS NULL"):
+        out.setdefault(code, set()).add(category)
+    return out
+
+
+# ---- what the push engine reads and writes ------------------------------------------------------
+def profiles_stamp(db: sqlite_utils.Database) -> tuple:
+    """Changes when an active enterprise is added, removed or edited (the engine's profile cache key)."""
+    return tuple(db.execute("SELECT count(*), max(updated_at) FROM enterprises WHERE active = 1").fetchone())
+
+
+def enterprise_profiles(db: sqlite_utils.Database) -> Iterator[dict]:
+    """Active enterprises as targeting profiles (credit_code, industry, size, tags, region "省/市/县"),
+    by credit code; one query, tag lists shared between equal rows."""
+    rows = db.execute("SELECT credit_code, industry, size, province, city, county, tags FROM enterprises "
+                      "WHERE active = 1 ORDER BY credit_code").fetchall()
+    tag_cache: dict[str, list[str]] = {}
+    for code, industry, size, prov, city, county, tags in rows:
+        t = tag_cache.get(tags)
+        if t is None:
+            t = tag_cache[tags] = json.loads(tags or "[]")
+        yield {"credit_code": code, "industry": industry, "size": size, "tags": t,
+               "region": "/".join(x for x in (prov, city, county) if x)}
+
+
+def latest_pushes(db: sqlite_utils.Database, measure_id: str) -> dict[str, dict]:
+    """Credit code → the latest push of the measure to that enterprise (id, measure_version, status)."""
+    out: dict[str, dict] = {}
+    for p in db.query("SELECT id, credit_code, measure_version, status FROM pushes WHERE measure_id = ? "
+                      "ORDER BY id", [measure_id]):
+        out[p["credit_code"]] = p
+    return out
+
+
+def apply_plan(db: sqlite_utils.Database, measure_id: str, version: int, title: str, status: str,
+               withdraw: Iterable[tuple[int, str]], create: Iterable[tuple[str, str]]) -> list[dict]:
+    """Write one measure's plan in one transaction: withdraw ``(push id, reason)``, then create
+    ``(credit code, reason)`` pushes in ``status``; returns the pushes created."""
+    created = []
+    with transaction(db):
+        for push_id, why in withdraw:
+            set_push_status(db, push_id, "withdrawn", reason=why)
+        for code, why in create:
+            push, new = record_push(db, code, measure_id, version, title, status=status, reason=why)
+            if new:
+                created.append(push)
+    return created
+
+
+def redemption_funnel(db: sqlite_utils.Database, measure_id: str) -> dict:
+    """Per measure: how many pushes reached each stage (cumulative, from the event log), the current
+    status counts and how many are outstanding."""
+    reached = {s: 0 for s in STAGES}
+    current = {}
+    per_push: dict[int, int] = {}
+    rows = db.execute("SELECT e.push_id, e.to_value FROM events e JOIN pushes p ON p.id = e.push_id "
+                      "WHERE p.measure_id = ? AND e.type IN ('push', 'push_status')", [measure_id]).fetchall()
+    for push_id, value in rows:
+        if value in _IMPLIES:
+            per_push[push_id] = max(per_push.get(push_id, 0), _IMPLIES[value])
+    for top in per_push.values():
+        for i in range(top + 1):
+            reached[STAGES[i]] += 1
+    for status, n in db.execute("SELECT status, count(*) FROM pushes WHERE measure_id = ? GROUP BY status",
+                                [measure_id]).fetchall():
+        current[status] = n
+    return {"measure_id": measure_id, "stages": reached, "current": current,
+            "outstanding": sum(n for status, n in current.items() if is_outstanding(status))}

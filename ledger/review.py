@@ -34,6 +34,7 @@ import yaml
 from huiqi.errors import Conflict, Invalid, NotFound
 from huiqi.settings import REPO_ROOT, Settings, get_settings
 from huiqi.text import normalize
+from huiqi.vocabulary import TICKET_MASK, TICKET_PATTERN
 from ledger import clock
 from ledger.actors import Actor
 
@@ -48,10 +49,9 @@ NOT_TRAINABLE = {"nlu_fallback", "EXTERNAL_handback", "EXTERNAL_policy_push"}
 USER_CORRECTS = re.compile(r"不是这个意思|不是这意思|你理解错了|理解错了|答非所问|不是问这个|我不是问|我问的不是|我说的不是|"
                            r"你没听懂|没听懂我|牛头不对马嘴|我是说")
 
-PHONE_MASK, CODE_MASK, TICKET_MASK, NAME_MASK = "13800000000", "91000000000000000X", "HQ-20000101-0000", "某某"
+PHONE_MASK, CODE_MASK, NAME_MASK = "13800000000", "91000000000000000X", "某某"
 _PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
 _CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}\d{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}(?![0-9A-Za-z])")
-_TICKET = re.compile(r"HQ-?\d{8}-?\d{4,5}", re.I)
 _SAID_NAME = re.compile(r"(我叫|我姓|我是|叫我|联系人[:：]?|姓名[:：]?)([\u4e00-\u9fff]{1,3})")
 _TITLED_NAME = re.compile(r"[\u4e00-\u9fff]{1,2}(?=先生|女士|小姐|经理|师傅|老板|总|主任|科长|局长)")
 NAME_SLOTS = ("contact_name",)
@@ -60,7 +60,7 @@ NAME_SLOTS = ("contact_name",)
 def mask(text: str, names: Iterable[str] = (), said_by_user: bool = True) -> str:
     """The text with phones, credit codes, ticket numbers and names replaced by same-shape placeholders
     (names said as 「我叫…」「…经理」 are looked for in what the user wrote, not in the bot's own questions)."""
-    out = _TICKET.sub(TICKET_MASK, text or "")
+    out = TICKET_PATTERN.sub(TICKET_MASK, text or "")
     out = _CODE.sub(CODE_MASK, out)
     out = _PHONE.sub(PHONE_MASK, out)
     for name in sorted({n for n in names if n and len(n) >= 1}, key=len, reverse=True):

@@ -40,7 +40,6 @@ SIZE_TERMS: dict[tuple[str, ...], tuple[str, ...]] = {  # checked in this order
 TEXT_MIN_MENTIONS = 3      # without a title mention, the text must name the industry this often …
 TEXT_MAX_CHARS_PER = 70    # … and densely: at least once per this many characters
 
-REDEMPTION_MODES = ("免申即享", "依申请", "告知类")
 _NO_APPLICATION = re.compile(r"免申即享|免审即享|免申即办|无需申请|不需申请|无需申报|自动兑现|直接兑现|直达快享|主动兑现|不来即享")
 _APPLICATION = re.compile(r"申请|申报|申办|申领|容缺|告知承诺|预约|备案|办理|办证|认定|网办|一网通办|掌上办|跨省通办")
 

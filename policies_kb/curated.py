@@ -13,15 +13,12 @@ from pathlib import Path
 import yaml
 
 from huiqi.errors import Invalid
+from huiqi.vocabulary import INDUSTRIES, REDEMPTION_MODES, SIZES
 
 from .repair import repair_line
 
 CURATED_PATH = Path(__file__).with_name("curated") / "measures.yaml"
 SOURCE_NAME = "惠企政策精选（样例库）"
-INDUSTRIES = ("道路货运", "道路客运", "网约车/出租", "公路工程", "机动车维修", "水路运输", "危险货物运输", "物流仓储",
-              "驾驶员培训", "其他")
-SIZES = ("大", "中", "小", "微")
-REDEMPTION_MODES = ("免申即享", "依申请", "告知类")
 REQUIRED = ("id", "title", "text", "summary", "source", "lead_department", "redemption_mode", "how_to_apply", "contact")
 _ID = re.compile(r"^cur-[a-z0-9]+(-[a-z0-9]+)*$")
 _PHONE = re.compile(r"\d{5,}")

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 
 from huiqi.text import normalize
+from huiqi.vocabulary import ITEM_KIND_LABELS, ITEM_KINDS
 
-KINDS = ("measure", "commitment", "problem", "context")
-KIND_LABELS = {"measure": "惠企措施", "commitment": "本局承诺", "problem": "问题整改", "context": "背景说明"}
+KINDS, KIND_LABELS = ITEM_KINDS, ITEM_KIND_LABELS
 
 _PROBLEM_HEADING = re.compile(r"问题清单|整治内容|存在问题|突出问题|聚焦.{0,20}问题|问题$")
 _PROBLEM_TEXT = re.compile(r"整改措施|整改时限|整改目标")

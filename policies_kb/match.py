@@ -18,9 +18,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-INDUSTRIES = ("道路货运", "道路客运", "网约车/出租", "公路工程", "机动车维修", "水路运输", "危险货物运输",
-              "物流仓储", "驾驶员培训", "其他")
-SIZES = ("大", "中", "小", "微")
+from huiqi.vocabulary import INDUSTRIES, SIZES
+
 # How a business names its own trade in a question ("我们是货运公司", "修理厂") → industry.
 QUERY_INDUSTRY_TERMS: dict[str, tuple[str, ...]] = {
     "道路货运": ("货运", "货车", "卡车", "拉货", "运货", "冷链", "普货", "挂车"),

@@ -1,5 +1,9 @@
 """The push engine (不来即享 / 精准推送): a published measure reaches the enterprises it fits.
 
+This module is the targeting: categories, enterprise profiles, relevance and the plan for one measure.
+What the ledger decides and records lives in ``ledger.pushes``: which pushes are outstanding or may be
+withdrawn, the opt-out rule, the status of a new push, the writes of a plan and the redemption funnel.
+
 Hung on ``PolicyBase.on_change`` by ``wire(base)`` (the API and CLI call it at start-up, so the
 policy base never imports the ledger). ``python -m policies_kb push-sync`` (and the supervisor,
 daily) catches what no hook sees: expiries and enterprise profile changes. For every changed
@@ -7,9 +11,10 @@ measure ``sync_measure``:
 
 0. **Pushable** (``is_pushable``): only measures that say how to claim them and are 免申即享 or
    依申请; reform-plan work items stay searchable but are never pushed.
-1. **State.** Retired or expired (``valid_to`` passed) → every outstanding push of it (pushed,
-   delivered, viewed, to_confirm) is withdrawn; pushes already ``applied`` stay, the business is
-   mid-way through its application. Draft, disabled or not yet valid → nothing happens.
+1. **State.** Retired or expired (``valid_to`` passed) → every withdrawable push of it
+   (``ledger.pushes.WITHDRAWABLE``: outstanding, but not yet ``applied``) is withdrawn; pushes already
+   ``applied`` stay, the business is mid-way through its application. Draft, disabled or not yet
+   valid → nothing happens.
 2. **Hard conditions** (``policies_kb.match.check``, the one definition of the rules) are
    evaluated once per distinct profile group (industry, size, tags, region) and spread to the
    enterprises by a numpy index — never once per enterprise.
@@ -32,15 +37,16 @@ measure ``sync_measure``:
    z ≥ −1 keeps 98 % / 75 %. Per-key z (across measures) did worse at equal recall
    (z ≥ 0: 83 % / 60 %). So relevance halves what an open measure would spam, and barely touches
    targeted ones.
-4. **Opt-outs**: an enterprise that opted out of the measure's category, of one of its tags, or
-   of 全部 gets no push.
+4. **Opt-outs** (``ledger.pushes.stops``): an enterprise that opted out of the measure's category,
+   of one of its tags, or of 全部 gets no push.
 5. **No duplicates**: an enterprise whose latest push of this measure is not withdrawn and carries
    the same benefit (title, text, redemption mode) gets nothing; a changed benefit gives a new push
-   for the new version (the old outstanding one is withdrawn as superseded); a condition change
-   reaches only the enterprises newly qualifying, and outstanding pushes of enterprises that no
+   for the new version (the old withdrawable one is withdrawn as superseded); a condition change
+   reaches only the enterprises newly qualifying, and withdrawable pushes of enterprises that no
    longer meet the hard conditions are withdrawn.
 6. New pushes are ``to_confirm`` for 免申即享 measures (the department confirms the benefit),
-   ``pushed`` otherwise; every push and status change is an event in the dossier (ledger.pushes).
+   ``pushed`` otherwise (``ledger.pushes.new_push_status``); ``ledger.pushes.apply_plan`` writes them,
+   and every push and status change is an event in the dossier.
 7. **Delivery**: enterprises with an open chat session (``ledger.chat_sessions``) get the push at
    once through Rasa (``policies_kb.delivery``), in a background thread; a failure leaves the push
    pending and is logged.
@@ -61,6 +67,7 @@ import numpy as np
 from huiqi.errors import NotFound
 from huiqi.settings import Settings
 from huiqi.text import normalize
+from ledger import pushes as ledger_pushes
 from policies_kb import match as matching
 
 log = logging.getLogger(__name__)
@@ -80,10 +87,9 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
              "一件事一次办", "帮办代办", "政务服务", "道路运输证", "从业资格", "年审", "最多跑一次", "审批"),
 }
 OTHER_CATEGORY = "其他惠企服务"
-ALL_CATEGORIES = "全部"
+ALL_CATEGORIES = ledger_pushes.ALL_CATEGORIES
 CATEGORY_NAMES = (*CATEGORIES, OTHER_CATEGORY)
 
-OUTSTANDING = ("pushed", "delivered", "viewed", "to_confirm")
 BENEFIT_FIELDS = ("title", "text", "redemption_mode")
 Z_OPEN = 0.0          # open measures: at least as close to this profile as is typical
 Z_GAP = 3.0           # open measures: … and within this of the best-fitting kind of enterprise
@@ -119,8 +125,9 @@ def category_named(text: str) -> str | None:
 
 
 def opt_out_keys(measure: dict) -> set[str]:
-    """What an opt-out may name to stop this measure: its category, one of its tags, or 全部."""
-    return {category_of(measure), ALL_CATEGORIES, *(normalize(t) for t in measure.get("tags") or [])}
+    """What an opt-out may name to stop this measure besides 全部: its category or one of its tags
+    (the rule itself is ``ledger.pushes.stops``)."""
+    return {category_of(measure), *(normalize(t) for t in measure.get("tags") or [])}
 
 
 def benefit_hash(fields: dict) -> str:
@@ -189,24 +196,9 @@ def group_profiles(profiles: Iterable[dict], stamp: tuple = ()) -> Profiles:
                     np.array(key_of_group, dtype=np.int32), keys, stamp)
 
 
-def _ledger_stamp(db) -> tuple:
-    return tuple(db.execute("SELECT count(*), max(updated_at) FROM enterprises WHERE active = 1").fetchone())
-
-
 def load_profiles(db) -> Profiles:
     """Active enterprises of the ledger, grouped (one query, no per-row Python objects kept)."""
-    rows = db.execute("SELECT credit_code, industry, size, province, city, county, tags FROM enterprises "
-                      "WHERE active = 1 ORDER BY credit_code").fetchall()
-    tag_cache: dict[str, list[str]] = {}
-
-    def gen():
-        for code, industry, size, prov, city, county, tags in rows:
-            t = tag_cache.get(tags)
-            if t is None:
-                t = tag_cache[tags] = json.loads(tags or "[]")
-            yield {"credit_code": code, "industry": industry, "size": size, "tags": t,
-                   "region": "/".join(x for x in (prov, city, county) if x)}
-    return group_profiles(gen(), _ledger_stamp(db))
+    return group_profiles(ledger_pushes.enterprise_profiles(db), ledger_pushes.profiles_stamp(db))
 
 
 # ---- relevance -------------------------------------------------------------------------------
@@ -343,7 +335,7 @@ class PushEngine:
         return connect(settings=self.settings)
 
     def profiles(self, db) -> Profiles:
-        stamp = _ledger_stamp(db)
+        stamp = ledger_pushes.profiles_stamp(db)
         if self._profiles is None or self._profiles.stamp != stamp:
             self._profiles = load_profiles(db)
         return self._profiles
@@ -379,17 +371,16 @@ class PushEngine:
 
         today = today or date.today()
         mid, version = measure["id"], int(measure["version"])
-        plan = Plan(mid, version, category_of(measure),
-                    "to_confirm" if measure.get("redemption_mode") == "免申即享" else "pushed")
+        plan = Plan(mid, version, category_of(measure), ledger_pushes.new_push_status(measure.get("redemption_mode")))
         cond = measure.get("conditions") or {}
         expired = bool(cond.get("valid_to")) and today.isoformat() > str(cond["valid_to"])[:10]
         if not is_pushable(measure):
             plan.withdraw = [(p["id"], "该政策不再面向企业主动推送，推送撤回") for p in existing.values()
-                             if p["status"] in OUTSTANDING]
+                             if p["status"] in ledger_pushes.WITHDRAWABLE]
             return plan
         if measure.get("status") == "retired" or expired:
             why = "政策已废止，推送撤回" if measure.get("status") == "retired" else "政策已过有效期，推送撤回"
-            plan.withdraw = [(p["id"], why) for p in existing.values() if p["status"] in OUTSTANDING]
+            plan.withdraw = [(p["id"], why) for p in existing.values() if p["status"] in ledger_pushes.WITHDRAWABLE]
             return plan
         not_yet = bool(cond.get("valid_from")) and today.isoformat() < str(cond["valid_from"])[:10]
         if measure.get("status") != "published" or not measure.get("enabled", True) or not_yet:
@@ -411,7 +402,7 @@ class PushEngine:
         versions: dict[int, str] = {}
         for i in np.flatnonzero(send):
             code = profiles.codes[i]
-            if opted and opted.get(code) and opted[code] & keys:
+            if opted and ledger_pushes.stops(opted.get(code, set()), keys):
                 plan.opted_out += 1
                 continue
             latest = existing.get(code)
@@ -419,14 +410,14 @@ class PushEngine:
                     self._benefit_of_version(mid, int(latest["measure_version"]), versions) == now_hash:
                 plan.unchanged += 1
                 continue
-            if latest is not None and latest["status"] in OUTSTANDING:
+            if latest is not None and latest["status"] in ledger_pushes.WITHDRAWABLE:
                 plan.withdraw.append((latest["id"], f"政策内容已更新，已推送第{version}版"))
             held = reasons[profiles.group_of[i]] or []
             plan.create.append((code, f"类别：{plan.category}；" + "；".join(held)))
-        # Outstanding pushes of enterprises that no longer meet the hard conditions.
+        # Withdrawable pushes of enterprises that no longer meet the hard conditions.
         if existing:
             for code, p in existing.items():
-                if p["status"] not in OUTSTANDING:
+                if p["status"] not in ledger_pushes.WITHDRAWABLE:
                     continue
                 i = profiles.position(code)
                 if i is None or not qualifies[i]:
@@ -438,8 +429,7 @@ class PushEngine:
     # ---- sync (plan + write + deliver) ----
     def sync_measure(self, measure_id: str, today: date | None = None) -> dict:
         """Bring the pushes of one measure in line with its current version; returns a report."""
-        from ledger import chat_sessions, pushes as ledger_pushes
-        from ledger.db import transaction
+        from ledger import chat_sessions
 
         with self._lock:
             measure = self.base.store.get(measure_id, with_vector=True)
@@ -449,24 +439,12 @@ class PushEngine:
             db = self._ledger()
             try:
                 profiles = self.profiles(db)
-                existing: dict[str, dict] = {}
-                for p in db.query("SELECT id, credit_code, measure_version, status FROM pushes WHERE measure_id = ? "
-                                  "ORDER BY id", [measure_id]):
-                    existing[p["credit_code"]] = p
-                opted: dict[str, set[str]] = {}
-                for code, cat in db.execute("SELECT credit_code, category FROM push_opt_outs WHERE ended_at IS NULL"):
-                    opted.setdefault(code, set()).add(cat)
+                existing = ledger_pushes.latest_pushes(db, measure_id)
+                opted = ledger_pushes.current_opt_outs(db)
                 _, reference = self.reference() if vec is not None else ({}, None)
                 plan = self.plan(measure, profiles, existing, opted, vec, reference, today)
-                created = []
-                with transaction(db):
-                    for push_id, why in plan.withdraw:
-                        ledger_pushes.set_push_status(db, push_id, "withdrawn", reason=why)
-                    for code, why in plan.create:
-                        push, new = ledger_pushes.record_push(db, code, measure_id, plan.version, measure["title"],
-                                                              status=plan.status, reason=why)
-                        if new:
-                            created.append(push)
+                created = ledger_pushes.apply_plan(db, measure_id, plan.version, measure["title"], plan.status,
+                                                   plan.withdraw, plan.create)
                 sessions = chat_sessions.open_sessions(db, [p["credit_code"] for p in created],
                                                        idle_minutes=SESSION_IDLE_MINUTES) if created else {}
             finally:
@@ -501,7 +479,7 @@ class PushEngine:
             t.join(timeout)
 
 
-# ---- wiring and reports ----------------------------------------------------------------------
+# ---- wiring ----------------------------------------------------------------------------------
 _wire_lock = threading.Lock()
 
 
@@ -515,27 +493,3 @@ def wire(base, settings: Settings | None = None, delivery=None) -> PushEngine:
             base.on_change.append(engine.on_change)
         return engine
 
-
-STAGES = ("pushed", "delivered", "viewed", "applied", "redeemed")
-# Statuses that imply an earlier stage was passed (pushes may skip a step: pushed → applied).
-_IMPLIES = {"pushed": 0, "to_confirm": 0, "delivered": 1, "viewed": 2, "applied": 3, "redeemed": 4}
-
-
-def redemption_funnel(db, measure_id: str) -> dict:
-    """Per measure: how many pushes reached each stage (cumulative, from the event log), plus the
-    current status counts and the category."""
-    reached = {s: 0 for s in STAGES}
-    current = {}
-    per_push: dict[int, int] = {}
-    rows = db.execute("SELECT e.push_id, e.to_value FROM events e JOIN pushes p ON p.id = e.push_id "
-                      "WHERE p.measure_id = ? AND e.type IN ('push', 'push_status')", [measure_id]).fetchall()
-    for push_id, value in rows:
-        if value in _IMPLIES:
-            per_push[push_id] = max(per_push.get(push_id, 0), _IMPLIES[value])
-    for top in per_push.values():
-        for i in range(top + 1):
-            reached[STAGES[i]] += 1
-    for status, n in db.execute("SELECT status, count(*) FROM pushes WHERE measure_id = ? GROUP BY status",
-                                [measure_id]).fetchall():
-        current[status] = n
-    return {"measure_id": measure_id, "stages": reached, "current": current}

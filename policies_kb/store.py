@@ -24,10 +24,10 @@ import sqlite_utils
 
 from huiqi.errors import Invalid, NotFound
 from huiqi.text import normalize
+from huiqi.vocabulary import REDEMPTION_MODES
 from policies_kb.kinds import KINDS, infer_kind
 
 STATUSES = ("draft", "published", "retired")
-REDEMPTION_MODES = ("免申即享", "依申请", "告知类")
 # Content fields: what a version snapshots and what an edit may change.
 CONTENT_FIELDS = (
     "title", "text", "summary", "heading_path", "lead_department", "responsible_units", "deadline",
@@ -381,7 +381,7 @@ def validate_fields(fields: dict, *, creating: bool) -> dict:
         raise Invalid("KIND_INVALID", "类型只能是 measure（惠企措施）、commitment（本局承诺）、problem（问题整改）"
                       "或 context（背景说明）。", field="kind")
     if out.get("redemption_mode") and out["redemption_mode"] not in REDEMPTION_MODES:
-        raise Invalid("REDEMPTION_MODE_INVALID", "兑现方式只能是 免申即享、依申请 或 告知类。", field="redemption_mode")
+        raise Invalid("REDEMPTION_MODE_INVALID", f"兑现方式只能是 {'、'.join(REDEMPTION_MODES[:-1])} 或 {REDEMPTION_MODES[-1]}。", field="redemption_mode")
     if "conditions" in out:
         cond = out["conditions"] or {}
         if not isinstance(cond, dict):

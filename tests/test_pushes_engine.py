@@ -152,7 +152,7 @@ def test_no_application_measure_goes_to_to_confirm(env):
     rows = _pushes_of(db, m["id"])
     assert rows and {r["status"] for r in rows} == {"to_confirm"}
     ledger_pushes.set_push_status(db, rows[0]["id"], "redeemed", actor=Actor("admin", "admin", "管理员"))
-    funnel = pushes.redemption_funnel(db, m["id"])
+    funnel = ledger_pushes.redemption_funnel(db, m["id"])
     assert funnel["stages"]["pushed"] == len(rows) and funnel["stages"]["redeemed"] == 1
 
 

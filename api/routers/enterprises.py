@@ -19,7 +19,7 @@ from ledger.dossier import dossier, enterprise_overview
 router = APIRouter(prefix="/enterprises", tags=["enterprises"], responses=AUTH_ERRORS)
 
 Industry = one_of("行业", ent.INDUSTRIES)
-Size = one_of("企业规模", ent.SIZES, "企业规模应为 大、中、小、微 之一")
+Size = one_of("企业规模", ent.SIZES, f"企业规模应为 {'、'.join(ent.SIZES)} 之一")
 Occasion = one_of("走访事由", visits.OCCASIONS)
 Tags = Annotated[list[Annotated[str, Field(max_length=NAME_MAX)]], Field(max_length=50)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

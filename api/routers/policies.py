@@ -27,6 +27,7 @@ from api.errors import ApiError
 from huiqi.errors import Invalid
 from ledger import credit_code as cc
 from huiqi.settings import get_settings
+from huiqi.vocabulary import REDEMPTION_MODES
 from policies_kb.base import PolicyBase
 from policies_kb.kinds import KINDS
 
@@ -123,7 +124,7 @@ class MeasureIn(Body):
     responsible_units: Optional[list[Short]] = Field(None, max_length=50)
     deadline: Optional[str] = Field(None, max_length=LINE_MAX)
     conditions: Optional[Conditions] = None
-    redemption_mode: Optional[Literal["免申即享", "依申请", "告知类"]] = None
+    redemption_mode: Optional[Literal[REDEMPTION_MODES]] = None
     how_to_apply: Optional[str] = Field(None, max_length=TEXT_MAX)
     contact: Optional[str] = Field(None, max_length=LINE_MAX)
     tags: Optional[list[Short]] = Field(None, max_length=50)

@@ -50,7 +50,7 @@ class StatusIn(Body):
 
 class OptOutIn(Body):
     category: str = Field(max_length=NAME_MAX,
-                          description="推送类别：" + "、".join((*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)))
+                          description="推送类别：" + "、".join((*engine_mod.CATEGORY_NAMES, ledger_pushes.ALL_CATEGORIES)))
     credit_code: Optional[str] = Field(None, max_length=CODE_MAX, description="统一社会信用代码（企业本人登录时可省略）")
 
 
@@ -67,7 +67,7 @@ def _target_code(db, actor: Actor, credit_code: str | None) -> str:
 
 @router.get("/categories", summary="政策推送类别（可按类别退订）", response_model=CategoriesOut)
 def categories() -> dict:
-    return {"categories": list(engine_mod.CATEGORY_NAMES), "all": engine_mod.ALL_CATEGORIES}
+    return {"categories": list(engine_mod.CATEGORY_NAMES), "all": ledger_pushes.ALL_CATEGORIES}
 
 
 @router.get("", summary="政策推送列表（干部：包抓企业；outstanding=true 只看未办结的）", response_model=PushListOut,
@@ -94,13 +94,13 @@ def list_opt_outs(actor: CurrentUser, db: DbDep, credit_code: CodeQuery = None) 
 
 def _category(value: str) -> str:
     name = (value or "").strip()
-    if name in (*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES):
+    if name in (*engine_mod.CATEGORY_NAMES, ledger_pushes.ALL_CATEGORIES):
         return name
     named = engine_mod.category_named(name)
     if named:
         return named
     raise Invalid("INVALID_PUSH_CATEGORY", "推送类别应为以下之一：" + "、".join(
-        (*engine_mod.CATEGORY_NAMES, engine_mod.ALL_CATEGORIES)) + "。", field="category")
+        (*engine_mod.CATEGORY_NAMES, ledger_pushes.ALL_CATEGORIES)) + "。", field="category")
 
 
 @router.post("/opt-outs", status_code=201, summary="退订某类政策推送（企业本人或其包抓干部）", response_model=OptOutChange,
@@ -159,8 +159,8 @@ def set_status(push_id: IdPath, body: StatusIn, actor: CurrentUser, db: DbDep) -
 def funnel(measure_id: Annotated[str, Path(max_length=NAME_MAX)], actor: AdminUser, db: DbDep,
            base=Depends(policies.get_base)) -> dict:
     measure = base.get(measure_id)  # 404 MEASURE_NOT_FOUND when unknown
-    out = engine_mod.redemption_funnel(db, measure_id)
+    out = ledger_pushes.redemption_funnel(db, measure_id)
     out.update({"title": measure["title"], "category": engine_mod.category_of(measure),
                 "redemption_mode": measure.get("redemption_mode"),
-                "stage_labels": {s: ledger_pushes.STATUS_LABELS[s] for s in engine_mod.STAGES}})
+                "stage_labels": {s: ledger_pushes.STATUS_LABELS[s] for s in ledger_pushes.STAGES}})
     return out

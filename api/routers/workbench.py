@@ -1,7 +1,7 @@
 """What the console (工作台, ``/console/``) needs beyond the resource endpoints: navigation counts,
 the actions a problem's state allows, 我的企业 with visits due, the leaders' dashboard (驾驶舱),
 closing a hand-off with the chat handed back to the bot, and bulk enterprise import.
-A thin adapter: the rules live in ``ledger`` (and the funnels in ``policies_kb.pushes``)."""
+A thin adapter: the rules live in ``ledger`` (the funnels in ``ledger.pushes``)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -21,14 +21,13 @@ from api.routers.policies import get_base
 from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
 from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
-from huiqi.vocabulary import RATINGS
+from huiqi.vocabulary import RATINGS, REDEMPTION_MODES
 from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
 from ledger import pushes as ledger_pushes, staff as staff_mod, workflow as wf
 from ledger.actors import ROLE_LABELS, STAFF_ROLES, Actor
 from ledger.offices import category_offices
 from ledger.pairings import tier_problem
 from ledger.portfolio import VISIT_EVERY_DAYS, my_enterprises
-from policies_kb import pushes as engine_mod
 from policies_kb.kinds import KIND_LABELS
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], responses=AUTH_ERRORS)
@@ -51,7 +50,8 @@ def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
                           for cur in ledger_pushes.STATUS_LABELS},
             "roles": {r: ROLE_LABELS[r] for r in STAFF_ROLES},
             "pairing_roles": {size: [r for r in STAFF_ROLES if tier_problem(size, r) is None] for size in ent.SIZES}, "import_columns": list(enterprise_import.COLUMNS),
-            "import_required": list(enterprise_import.REQUIRED), "measure_kinds": KIND_LABELS}
+            "import_required": list(enterprise_import.REQUIRED), "measure_kinds": KIND_LABELS,
+            "redemption_modes": list(REDEMPTION_MODES)}
 
 
 @router.get("/assignees", summary="可承办诉求的在岗人员（交办、转办时选择）", response_model=list[AssigneeOut])
@@ -96,9 +96,9 @@ def dashboard(actor: LeaderUser, db: DbDep, base: BaseDep) -> dict:
             title = base.get(measure_id)["title"]
         except NotFound:
             title = measure_id
-        funnels.append({**engine_mod.redemption_funnel(db, measure_id), "title": title})
+        funnels.append({**ledger_pushes.redemption_funnel(db, measure_id), "title": title})
     out["funnels"] = funnels
-    out["stage_labels"] = {s: ledger_pushes.STATUS_LABELS[s] for s in engine_mod.STAGES}
+    out["stage_labels"] = {s: ledger_pushes.STATUS_LABELS[s] for s in ledger_pushes.STAGES}
     return out
 
 

@@ -6,7 +6,6 @@ import { vocabulary } from "../vocab.js";
 import { empty, onSubmit, pageHeader, toast } from "./common.js";
 
 const STATUS = { draft: "草稿", published: "已发布", retired: "已废止" };
-const MODES = ["免申即享", "依申请", "告知类"];
 const EDITABLE = [["title", "标题", "input"], ["text", "正文", "textarea"], ["summary", "摘要", "textarea"],
   ["how_to_apply", "怎么办理（申请方式）", "textarea"], ["contact", "咨询电话/窗口", "input"], ["deadline", "截止日期", "input"],
   ["lead_department", "牵头部门", "input"]];
@@ -80,7 +79,7 @@ export async function detail(ctx) {
       ? h("textarea", { name: f, rows: f === "text" ? "8" : "3", text: m[f] || "" }) : h("input", { name: f, value: m[f] || "" }))),
     field("类型", select("kind", Object.entries(vocab.measure_kinds), { value: m.kind || "" }),
       m.kind_reason ? `判定依据：${m.kind_reason}` : "惠企措施会推送给企业；问题整改不会作为政策展示"),
-    field("兑现方式", select("redemption_mode", MODES, { value: m.redemption_mode || "", empty: "（未设）" })),
+    field("兑现方式", select("redemption_mode", vocab.redemption_modes, { value: m.redemption_mode || "", empty: "（未设）" })),
     field("标签（用顿号分隔）", h("input", { name: "tags", value: (m.tags || []).join("、") })),
     field("修改原因", h("input", { name: "reason", required: true, maxlength: "500" }), "记入版本历史"),
     h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary", text: "保存为新版本" })));
