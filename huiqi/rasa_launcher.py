@@ -5,6 +5,9 @@ Runs inside ``.venv-rasa`` (Python 3.10): it must import nothing from this repo 
 the main virtualenv. Usage is ``rasa``'s: ``python -m huiqi.rasa_launcher run ...``.
 
 - ``/healthz`` answers 200 once the model is loaded and 503 before; request bodies over 1 MB are refused.
+- With ``HUIQI_RASA_SERVING_LOCK`` set (by the supervisor), the process loads its model first and
+  binds the port only once it holds the serving lock: the second Rasa process waits, loaded, as a
+  hot standby (``huiqi.rasa_standby``).
 - ``HUIQI_RASA_AUTH_TOKEN`` (set by the supervisor) becomes ``--auth-token`` inside the process, so the
   token never appears on a command line (``ps`` shows the command line to every user).
 - When a custom action (or a form's validation) cannot be run because the action server is down,
@@ -36,6 +39,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Text
 
+import rasa.core.run
 import rasa.server
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -46,6 +50,8 @@ from rasa.shared.utils.common import all_subclasses
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import response
 
+from huiqi.rasa_standby import ServingLock
+
 TOKEN_ENV = "HUIQI_RASA_AUTH_TOKEN"
 MAX_REQUEST_BYTES = 1_000_000  # Sanic's default is 100 MB; a chat message is capped at 2,000 characters anyway
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
@@ -55,6 +61,7 @@ _failed_actions: contextvars.ContextVar[Optional[List[Text]]] = contextvars.Cont
                                                                                       default=None)
 
 _create_app = rasa.server.create_app
+_serving_lock: Optional[ServingLock] = ServingLock.from_environ(dict(os.environ))
 
 
 def create_app_with_healthz(*args, **kwargs):
@@ -67,7 +74,30 @@ def create_app_with_healthz(*args, **kwargs):
         ready = bool(agent and agent.is_ready())
         return response.json({"status": "ok" if ready else "loading", "service": "rasa"}, status=200 if ready else 503)
 
+    if _serving_lock is not None:
+        app.register_listener(lambda _app, _loop: _serving_lock.announce(), "after_server_start")
     return app
+
+
+def listen_address(argv: List[Text]) -> tuple:
+    """The interface and port ``rasa run`` is told to bind (Rasa's defaults when not given)."""
+    def option(name: Text, default: Text) -> Text:
+        return argv[argv.index(name) + 1] if name in argv[:-1] else default
+
+    return option("--interface", "0.0.0.0"), int(option("--port", "5005"))
+
+
+_load_agent_on_start = rasa.core.run.load_agent_on_start
+
+
+async def load_agent_then_take_the_port(*args: Any, **kwargs: Any):
+    """Rasa's start-up model load; then, as a standby, wait for the serving lock before the port is bound."""
+    agent = await _load_agent_on_start(*args, **kwargs)
+    if _serving_lock is not None:
+        log.info("model loaded; waiting for the serving lock %s (hot standby)", _serving_lock.lock_path)
+        await _serving_lock.acquire(*listen_address(sys.argv))
+        log.info("serving lock taken: binding the port")
+    return agent
 
 
 _remote_run = RemoteAction.run
@@ -165,6 +195,7 @@ def resolve_event_type(type_name: Text, default: Optional[type] = None) -> Optio
 
 
 rasa.server.create_app = create_app_with_healthz
+rasa.core.run.load_agent_on_start = load_agent_then_take_the_port
 RemoteAction.run = run_remote_action
 RemoteAction._validate_action_result = validate_action_result
 MessageProcessor.handle_message = handle_message
