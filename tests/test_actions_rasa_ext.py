@@ -209,12 +209,22 @@ domain = Domain.from_path("bot/domain.yml")
 store = create_tracker_store(read_endpoints_from_path("bot/endpoints.yml").tracker_store, domain)
 tracker = DialogueStateTracker.from_events("c1", [UserUttered("你好"), SlotSet("contact_name", "王经理")], domain.slots)
 asyncio.run(store.save(tracker))
+tracker.update(SlotSet("contact_phone", "13919191234"))
+asyncio.run(store.save(tracker))  # only the new event is added
+
+async def many():  # concurrent turns of 20 conversations, written from worker threads
+    trackers = [DialogueStateTracker.from_events(f"m{{i}}", [UserUttered(f"第{{i}}条")], domain.slots) for i in range(20)]
+    await asyncio.gather(*(store.save(t) for t in trackers))
+    return [(await store.retrieve(f"m{{i}}")).latest_message.text for i in range(20)]
+
+texts = asyncio.run(many())
 again = asyncio.run(type(store)(domain=domain, dialect="sqlite", db={str(db)!r}).retrieve("c1"))
 conn = sqlite3.connect({str(db)!r})
 print(json.dumps([type(store).__name__, conn.execute("PRAGMA journal_mode").fetchone()[0],
-                  again.get_slot("contact_name"), again.latest_message.text]))
+                  again.get_slot("contact_name"), again.get_slot("contact_phone"), again.latest_message.text,
+                  len(again.events), texts == [f"第{{i}}条" for i in range(20)]]))
 """)
-    assert out == ["WalSQLTrackerStore", "wal", "王经理", "你好"]
+    assert out == ["WalSQLTrackerStore", "wal", "王经理", "13919191234", "你好", 3, True]
 
 
 def test_rasa_checks_action_answers_against_its_schema_with_one_validator():
