@@ -1,8 +1,12 @@
 """Chat under load and under faults, on services started here (own data dir and ports):
 
 - turn latency p50/p95 for 1 business and for N (default 30) businesses filing a complaint at once
-  (through the REST channel, anonymous users, every turn timed), tickets filed vs. told;
-- restart time of each service after ``kill -9`` (until a new process answers its health check);
+  (through the REST channel, anonymous users, every turn timed), tickets filed vs. told, and the CPU
+  time the serving Rasa process and the action server spent per turn (less sensitive than wall time
+  to the other work on a shared machine);
+- restart time of each service after ``kill -9`` (until a new process answers its health check; for Rasa,
+  until a new process answers a real turn through the REST channel: the hot standby, see
+  huiqi/rasa_standby.py; and, on a second line, until a new standby is loaded again: a cold start);
 - the cost of a long message: turns of 100, 2,000 (the cap) and 20,000 / 50,000 characters through
   the channel, beside the NLU cost of the same 20,000 characters through Rasa's /model/parse, which
   bypasses the channel's cap (what every such message cost before it, in this same run).
@@ -89,10 +93,29 @@ class Bench:
         text = "\n".join(m.get("text") or "" for m in reply)
         told.extend(w.split("。")[0] for w in text.split("工单号：")[1:])
 
+    def cpu_seconds(self) -> dict:
+        """CPU time (user + system) used so far by the serving Rasa process and the action server."""
+        out = {}
+        for name, pid_name in (("rasa", "rasa"), ("actions", "actions")):
+            pid = int((self.s.data_dir / "run" / f"{pid_name}.pid").read_text())
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
+    def wait_for_standby(self) -> None:
+        """The Rasa standby loads after the other services start: measure nothing while it competes for CPU."""
+        from huiqi.rasa_standby import ready_standbys
+        deadline = time.perf_counter() + 600
+        while self.s.rasa_processes > 1 and not ready_standbys(self.s.data_dir / "run" / "rasa.pid"):
+            if time.perf_counter() > deadline:
+                raise SystemExit("the Rasa standby was not loaded within 600 s")
+            time.sleep(0.5)
+
     def load(self, n: int) -> dict:
         timings: list[float] = []
         told: list[str] = []
         before = self.count()
+        cpu = self.cpu_seconds()
         threads = [threading.Thread(target=self.conversation, args=(i, timings, told)) for i in range(n)]
         t0 = time.perf_counter()
         for t in threads:
@@ -100,8 +123,10 @@ class Bench:
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        used = {k: v - cpu[k] for k, v in self.cpu_seconds().items()}
         return {"turns": len(timings), "p50": pct(timings, 50), "p95": pct(timings, 95), "wall": wall,
-                "told": len(told), "distinct": len(set(told)), "filed": self.count() - before}
+                "told": len(told), "distinct": len(set(told)), "filed": self.count() - before,
+                "rasa_cpu": used["rasa"], "actions_cpu": used["actions"]}
 
     def count(self) -> int:
         conn = sqlite3.connect(f"file:{self.s.ledger_path}?mode=ro", uri=True, timeout=30)
@@ -111,6 +136,30 @@ class Bench:
             conn.close()
 
     # ------------------------------------------------------------------ faults
+    def rasa_takeover(self) -> tuple[float, float]:
+        """kill -9 of the serving Rasa process: seconds until a new process answers a real turn, and until
+        a new standby is loaded again (the cold start the standby hides)."""
+        from huiqi.rasa_standby import ready_standbys
+        serving = self.s.data_dir / "run" / "rasa.pid"
+        deadline = time.perf_counter() + 600
+        while not ready_standbys(serving) and time.perf_counter() < deadline:  # the standby must be loaded
+            time.sleep(0.5)
+        old = int(serving.read_text())
+        t0 = time.perf_counter()
+        os.kill(old, signal.SIGKILL)
+        answered = standby = float("inf")
+        while time.perf_counter() - t0 < 600 and standby == float("inf"):
+            if answered == float("inf"):
+                try:
+                    if int(serving.read_text()) != old and self.say(f"bench-back-{uuid.uuid4().hex}", "你好"):
+                        answered = time.perf_counter() - t0
+                except (httpx.HTTPError, ValueError, OSError):
+                    pass
+            elif ready_standbys(serving):
+                standby = time.perf_counter() - t0
+            time.sleep(0.2)
+        return answered, standby
+
     def restart_time(self, service: str) -> float:
         pid_file = self.s.data_dir / "run" / f"{service}.pid"
         old = int(pid_file.read_text())
@@ -151,22 +200,30 @@ def main() -> None:
     b = Bench(*(int(p) for p in args.ports.split(",")))
     b.up()
     try:
+        b.wait_for_standby()
         b.conversation(-1, [], [])  # warm-up
         one = b.load(1)
         one_more = b.load(1)
         single = {k: (one[k] + one_more[k]) / 2 if k in ("p50", "p95", "wall") else one[k] + one_more[k] for k in one}
+        load_avg = os.getloadavg()[0]
         many = b.load(args.concurrent)
         print("== chat turns (complaint form, REST channel, anonymous businesses)")
         for label, r in (("1 business (baseline)", single), (f"{args.concurrent} concurrent", many)):
             print(f"{label:<24} turns {r['turns']:>4}  p50 {r['p50']:.2f} s  p95 {r['p95']:.2f} s  "
-                  f"tickets told {r['told']} distinct {r['distinct']} filed {r['filed']}")
+                  f"tickets told {r['told']} distinct {r['distinct']} filed {r['filed']}  "
+                  f"CPU per turn: Rasa {r['rasa_cpu'] / r['turns'] * 1000:.0f} ms, "
+                  f"actions {r['actions_cpu'] / r['turns'] * 1000:.0f} ms")
         print("   target: p95 <= 1 s at 30 concurrent; told == distinct == filed (0 lost, 0 duplicated)")
+        print(f"   load average (1 min) before the 30: {load_avg:.1f} on {os.cpu_count()} cores (shared machine)")
         print("== long messages (one turn each)")
         for label, secs in b.long_turns().items():
             print(f"{label:<52} {secs:.2f} s")
         print("== restart after kill -9 (until a new process answers its health check)")
-        for service in ("actions", "api", "rasa"):
+        for service in ("actions", "api"):
             print(f"{service:<8} {b.restart_time(service):.1f} s   (target 15 s)")
+        answered, standby = b.rasa_takeover()
+        print(f"{'rasa':<8} {answered:.1f} s   (target 15 s; a real turn answered by the hot standby)")
+        print(f"{'':<8} {standby:.1f} s   (a new standby loaded again: the cold start of a Rasa process)")
     finally:
         b.down()
 

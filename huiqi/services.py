@@ -13,6 +13,12 @@ supervisor never gives up on a service and never exits on its own while it is me
 Events go to ``$HUIQI_DATA_DIR/log/supervisor.log``; each service logs to ``log/<name>.log``;
 logs are rotated by size (``HUIQI_LOG_MAX_BYTES``, ``HUIQI_LOG_KEEP`` copies) and created 0600.
 
+Rasa runs as ``HUIQI_RASA_PROCESSES`` (default 2) processes ``rasa-1``, ``rasa-2``… sharing one port: one
+serves, the others wait fully loaded as hot standbys and the first to get the serving lock takes the
+port when the server dies (``huiqi.rasa_standby``; a cold Rasa start takes 30-90 s here). The serving
+one's pid is in ``run/rasa.pid``. The standbys start once the other services are up. A standby is
+never counted as stalled for not answering: the port's health check speaks for the server only.
+
 Why not supervisord/circus/honcho: none of them health-checks a service over HTTP and restarts it
 when it stalls (supervisord needs a separate event-listener package for that, circus has no HTTP
 check, honcho restarts nothing), and each would add a daemon with its own configuration beside the
@@ -37,6 +43,8 @@ import httpx
 import typer
 
 from huiqi.botmodel import model_path, rasa_env
+from huiqi.rasa_standby import LOCK_ENV as ENV_SERVING_LOCK
+from huiqi.rasa_standby import PIDFILE_ENV as ENV_SERVING_PIDFILE
 from huiqi.settings import REPO_ROOT, DataDirError, Settings, get_settings
 
 HEALTH_TIMEOUT_S = 300      # a service must answer its health check this long after a start
@@ -78,6 +86,8 @@ class Service:
     failures: int = 0           # failed health checks in a row
     last_check: float = 0.0
     next_start: float | None = None  # a restart is scheduled for this moment (time.monotonic())
+    serving_pid_file: Path | None = None  # set for the Rasa processes: the port belongs to the pid in this file
+    start_later: bool = False   # started once the other services answer (a standby)
 
     def start(self, log_dir: Path) -> None:
         with open_log(log_dir / f"{self.name}.log") as logfile:
@@ -110,14 +120,27 @@ class Service:
         if self.proc is not None:
             signal_group(self.proc.pid, sig)  # the group id is the leader's pid (start_new_session)
 
+    def is_standby(self) -> bool:
+        """A Rasa process that does not hold the port (loading, or loaded and waiting to take over)."""
+        if self.serving_pid_file is None or self.proc is None:
+            return False
+        try:
+            return int(self.serving_pid_file.read_text()) != self.proc.pid
+        except (OSError, ValueError):
+            return True
+
     def kill_tree(self) -> bool:
-        """SIGKILL the whole process group and wait until its port is free; False if it stays taken."""
+        """SIGKILL the whole process group and wait until its port is free; False if it stays taken.
+        A process sharing its port with a standby waits for its own group to be gone instead (the
+        standby may already serve on the port)."""
         self.signal_group(signal.SIGKILL)
         if self.proc is not None:
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+        if self.serving_pid_file is not None:
+            return not self.group_alive()
         return wait_port_free(self.host, self.port, PORT_FREE_TIMEOUT_S)
 
     def stop(self, grace_s: float = 15) -> None:
@@ -166,15 +189,20 @@ def services(settings: Settings) -> list[Service]:
     h = settings.host
     action_check = settings.action_url.rsplit("/", 1)[0] + "/healthz"
     run_dir = service_pid_dir(settings)
+    serving = serving_pid_file(settings)
+    renv.update({ENV_SERVING_LOCK: str(run_dir / "rasa.serving.lock"), ENV_SERVING_PIDFILE: str(serving)})
+    rasa_cmd = [rasa_py, "-m", "huiqi.rasa_launcher", "run", "--enable-api", "--cors", *settings.cors_origins,
+                "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
+                "--model", str(model), "--interface", h, "--port", str(settings.rasa_port)]
+    rasa = [Service(f"rasa-{i}", f"Rasa 对话服务（进程 {i}）", "HUIQI_RASA_PORT", settings.rasa_port, rasa_cmd, renv,
+                    f"http://{h}:{settings.rasa_port}/healthz", host=h, pid_dir=run_dir, serving_pid_file=serving,
+                    start_later=i > 1)
+            for i in range(1, max(1, settings.rasa_processes) + 1)]
     return [
         Service("actions", "动作服务 action server", "HUIQI_ACTION_PORT", settings.action_port,
                 [py, "-m", "huiqi.actions_launcher"], env, action_check, host=settings.action_host,
                 pid_dir=run_dir),
-        Service("rasa", "Rasa 对话服务", "HUIQI_RASA_PORT", settings.rasa_port,
-                [rasa_py, "-m", "huiqi.rasa_launcher", "run", "--enable-api", "--cors", *settings.cors_origins,
-                 "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
-                 "--model", str(model), "--interface", h, "--port", str(settings.rasa_port)],
-                renv, f"http://{h}:{settings.rasa_port}/healthz", host=h, pid_dir=run_dir),
+        *rasa,
         Service("api", "API 与网页", "HUIQI_API_PORT", settings.api_port,
                 [py, "-m", "uvicorn", "api.app:app", "--host", h, "--port", str(settings.api_port)],
                 env, f"http://{h}:{settings.api_port}/healthz", host=h, pid_dir=run_dir),
@@ -268,7 +296,7 @@ def preflight(settings: Settings, svcs: list[Service], need_model: bool = True) 
         settings.ensure_data_dir()
     except DataDirError as exc:
         _fail(str(exc))
-    for svc in svcs:
+    for svc in {(s.host, s.port): s for s in svcs}.values():
         if not port_free(svc.host, svc.port):
             _fail(f"端口 {svc.port} 已被占用（{svc.label}）。请关闭占用该端口的程序，"
                   f"或设置环境变量 {svc.port_var} 换一个端口后重试。")
@@ -283,6 +311,11 @@ def _fail(message: str) -> None:
 
 def service_pid_dir(settings: Settings) -> Path:
     return settings.data_dir / "run"
+
+
+def serving_pid_file(settings: Settings) -> Path:
+    """The pid of the Rasa process that holds the port (written by that process)."""
+    return service_pid_dir(settings) / "rasa.pid"
 
 
 def pid_file(settings: Settings) -> Path:
@@ -346,7 +379,7 @@ def watch(svc: Service, settings: Settings, now: float) -> None:
     """One look at a service: start it when due, restart it when it exited, stalled or never came up."""
     if svc.next_start is not None:
         if now >= svc.next_start:
-            if port_free(svc.host, svc.port) or svc.kill_tree():
+            if svc.serving_pid_file is not None or port_free(svc.host, svc.port) or svc.kill_tree():
                 svc.start(settings.log_dir)
             else:
                 svc.next_start = now + 1
@@ -359,9 +392,13 @@ def watch(svc: Service, settings: Settings, now: float) -> None:
         return
     svc.last_check = now
     if svc.healthy():
-        if not svc.up:
+        if not svc.up and svc.is_standby():
+            log.info("%s 已启动，作为热备加载模型后待命（%s 由另一进程应答）", svc.label, svc.health_url)
+        elif not svc.up:
             log.info("%s 已就绪：%s（启动用时 %.1f 秒）", svc.label, svc.health_url, now - svc.started_at)
         svc.up, svc.failures = True, 0
+    elif svc.is_standby():
+        svc.failures = 0  # waiting for the port is not a stall: the serving process answers for the port
     elif svc.up:
         svc.failures += 1
         if svc.failures >= HEALTH_FAILURES:
@@ -386,13 +423,17 @@ def supervise(settings: Settings) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        for svc in svcs:
+        first = [svc for svc in svcs if not svc.start_later]
+        for svc in first:
             svc.start(settings.log_dir)
-        if not wait_healthy(svcs):
+        if not wait_healthy(first):
             log.error("服务未能全部启动，正在停止。")
             return 1
-        for svc in svcs:
+        for svc in first:
             svc.up = True
+        for svc in svcs:
+            if svc.start_later:
+                svc.start(settings.log_dir)  # watched from now on; never awaited
         log.info(banner(settings))
         periodic = jobs(settings)
         last_rotation = time.monotonic()
@@ -419,6 +460,7 @@ def supervise(settings: Settings) -> int:
         for svc in reversed(svcs):
             svc.stop()
         pid_file(settings).unlink(missing_ok=True)
+        serving_pid_file(settings).unlink(missing_ok=True)
         log.info("全部服务已停止。")
 
 
@@ -504,6 +546,7 @@ def stop_leftovers(settings: Settings) -> list[str]:
                 signal_group(pid, signal.SIGKILL)
             stopped.append(svc.label)
         pid_path.unlink(missing_ok=True)
+    serving_pid_file(settings).unlink(missing_ok=True)
     return stopped
 
 

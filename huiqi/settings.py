@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     handoff_timeout_minutes: int = Field(default=120, description="The bot stays quiet this long after a hand-off to a person")
     # Operations (see README "Security and operations").
     action_host: str = Field(default="127.0.0.1", description="Interface the action server listens on")
+    rasa_processes: int = Field(default=2, ge=1, le=4, description="Rasa processes on the one port: one serves, the"
+                                " others wait loaded as hot standbys (huiqi.rasa_standby)")
     site_origins: str = Field(default="", description="Comma-separated origins of the chat site allowed by Rasa's CORS;"
                                                      " default the API's own address")
     log_max_bytes: int = Field(default=20 * 1024 * 1024, description="A service log is rotated past this size")

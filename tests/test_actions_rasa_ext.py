@@ -212,3 +212,77 @@ print(json.dumps([argv_with_token(["rasa", "run"], {"HUIQI_RASA_AUTH_TOKEN": "t0
                   argv_with_token(["rasa", "run"], {})]))
 """)
     assert out == [["rasa", "run", "--auth-token", "t0k"], ["rasa", "run"]]
+
+
+def test_the_configured_tracker_store_is_sqlite_in_wal_mode_and_keeps_conversations(tmp_path):
+    """bot/endpoints.yml names the WAL store; Rasa would fall back to memory silently if it did not load."""
+    db = tmp_path / "tracker.sqlite3"
+    out = in_rasa(f"""
+import asyncio, json, os, sqlite3
+os.environ.update(HUIQI_TRACKER_DB={str(db)!r}, HUIQI_ACTION_URL="http://127.0.0.1:1/webhook", HUIQI_ACTION_TOKEN="t")
+from rasa.core.tracker_store import create_tracker_store
+from rasa.core.utils import read_endpoints_from_path
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+domain = Domain.from_path("bot/domain.yml")
+store = create_tracker_store(read_endpoints_from_path("bot/endpoints.yml").tracker_store, domain)
+tracker = DialogueStateTracker.from_events("c1", [UserUttered("你好"), SlotSet("contact_name", "王经理")], domain.slots)
+asyncio.run(store.save(tracker))
+tracker.update(SlotSet("contact_phone", "13919191234"))
+asyncio.run(store.save(tracker))  # only the new event is added
+
+async def many():  # concurrent turns of 20 conversations, written from worker threads
+    trackers = [DialogueStateTracker.from_events(f"m{{i}}", [UserUttered(f"第{{i}}条")], domain.slots) for i in range(20)]
+    await asyncio.gather(*(store.save(t) for t in trackers))
+    return [(await store.retrieve(f"m{{i}}")).latest_message.text for i in range(20)]
+
+texts = asyncio.run(many())
+again = asyncio.run(type(store)(domain=domain, dialect="sqlite", db={str(db)!r}).retrieve("c1"))
+conn = sqlite3.connect({str(db)!r})
+print(json.dumps([type(store).__name__, conn.execute("PRAGMA journal_mode").fetchone()[0],
+                  again.get_slot("contact_name"), again.get_slot("contact_phone"), again.latest_message.text,
+                  len(again.events), texts == [f"第{{i}}条" for i in range(20)]]))
+""")
+    assert out == ["WalSQLTrackerStore", "wal", "王经理", "13919191234", "你好", 3, True]
+
+
+def test_rasa_checks_action_answers_against_its_schema_with_one_validator():
+    """The launcher's validator is built once and still refuses an answer that breaks Rasa's schema."""
+    out = in_rasa("""
+import json
+from jsonschema import ValidationError
+import huiqi.rasa_launcher as launcher
+from rasa.core.actions.action import RemoteAction
+action = RemoteAction("action_x", None)
+good = {"events": [{"event": "slot", "name": "contact_name", "value": "王"}], "responses": [{"text": "好"}]}
+ok = action._validate_action_result(good)
+refused = []
+for bad in ({"events": [{"event": "slot", "name": 5}]}, {"events": "x"}, {"responses": [1]}):
+    try:
+        action._validate_action_result(bad)
+        refused.append(False)
+    except ValidationError:
+        refused.append(True)
+print(json.dumps([ok, refused, launcher.action_response_validator() is launcher.action_response_validator()]))
+""")
+    assert out == [True, [True, True, True], True]
+
+
+def test_events_are_read_back_as_the_same_classes_as_rasa_finds_them():
+    out = in_rasa("""
+import json
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+names = sorted({c.type_name for c in all_subclasses(Event)})
+before = {n: Event.resolve_by_type(n).__name__ for n in names}
+import huiqi.rasa_launcher  # noqa: F401  (patches the lookup)
+after = {n: Event.resolve_by_type(n).__name__ for n in names}
+try:
+    Event.resolve_by_type("no_such_event")
+    unknown = "found"
+except ValueError:
+    unknown = "ValueError"
+print(json.dumps([len(names), before == after, unknown, Event.resolve_by_type("no_such", Event.resolve_by_type("slot")).__name__]))
+""")
+    assert out[0] > 10 and out[1:] == [True, "ValueError", "SlotSet"]

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from huiqi import services as sup
+from huiqi.rasa_standby import ready_standbys
 from huiqi.settings import Settings
 
 MANAGER_AND_WORKER = r'''
@@ -146,12 +147,13 @@ def test_no_secret_on_a_command_line_and_every_service_on_loopback(tmp_path):
     for svc in svcs.values():
         assert not any(secret in arg for arg in svc.cmd for secret in secrets), svc.name
         assert svc.host == "127.0.0.1"
-    assert svcs["rasa"].env["HUIQI_RASA_AUTH_TOKEN"] == settings.rasa_api_token()
-    assert svcs["rasa"].env["HUIQI_ACTION_TOKEN"] == settings.action_token()
-    assert svcs["rasa"].env["HUIQI_CORS_ORIGINS"].split(",") == [
+    rasa = svcs["rasa-1"]
+    assert rasa.env["HUIQI_RASA_AUTH_TOKEN"] == settings.rasa_api_token()
+    assert rasa.env["HUIQI_ACTION_TOKEN"] == settings.action_token()
+    assert rasa.env["HUIQI_CORS_ORIGINS"].split(",") == [
         settings.api_url, f"http://localhost:{settings.api_port}", settings.rasa_url,
         f"http://localhost:{settings.rasa_port}"]
-    cors = svcs["rasa"].cmd[svcs["rasa"].cmd.index("--cors") + 1:svcs["rasa"].cmd.index("--credentials")]
+    cors = rasa.cmd[rasa.cmd.index("--cors") + 1:rasa.cmd.index("--credentials")]
     assert cors == [settings.api_url, f"http://localhost:{settings.api_port}"] and "*" not in cors
     site = Settings(data_dir=tmp_path, site_origins="https://hqt.jtj.example.gov.cn/, https://www.example.gov.cn")
     assert site.cors_origins == ["https://hqt.jtj.example.gov.cn", "https://www.example.gov.cn"]
@@ -248,7 +250,7 @@ def test_stop_ends_services_left_behind_by_a_killed_supervisor_and_nothing_else(
     api.start(settings.log_dir)  # its supervisor then died with SIGKILL: the service and its pid file remain
     assert _wait(api.healthy, 120), "the API did not start"
     bystander = sup.subprocess.Popen(["sleep", "60"])
-    (sup.service_pid_dir(settings) / "rasa.pid").write_text(str(bystander.pid))  # a stale pid, reused
+    (sup.service_pid_dir(settings) / "rasa-1.pid").write_text(str(bystander.pid))  # a stale pid, reused
     try:
         stopped = sup.stop_leftovers(settings)
         assert stopped == [api.label]
@@ -258,3 +260,108 @@ def test_stop_ends_services_left_behind_by_a_killed_supervisor_and_nothing_else(
     finally:
         bystander.kill()
         api.stop(grace_s=2)
+
+
+STANDBY_SERVER = r'''
+import asyncio, os, sys
+from huiqi.rasa_standby import ServingLock
+port = int(sys.argv[1])
+lock = ServingLock.from_environ(dict(os.environ))
+
+async def answer(reader, writer):
+    while (await reader.readline()) not in (b"\r\n", b""):
+        pass
+    body = str(os.getpid()).encode()
+    writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    await writer.drain()
+    writer.close()
+
+async def main():
+    await lock.acquire("127.0.0.1", port, poll_s=0.05)   # as Rasa does once its model is loaded
+    server = await asyncio.start_server(answer, "127.0.0.1", port)
+    lock.announce()
+    await server.serve_forever()
+
+asyncio.run(main())
+'''
+
+
+def _served_by(port: int) -> int | None:
+    try:
+        return int(httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text)
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+@pytest.fixture()
+def pair(tmp_path, monkeypatch):
+    """Two processes shaped like the Rasa pair: each takes the serving lock, then binds the one port."""
+    monkeypatch.setattr(sup, "HEALTH_EVERY_S", 0)
+    monkeypatch.setattr(sup, "HEALTH_CHECK_TIMEOUT_S", 0.5)
+    script = tmp_path / "standby_server.py"
+    script.write_text(STANDBY_SERVER)
+    port = _free_port()
+    run = tmp_path / "run"
+    serving = run / "rasa.pid"
+    env = dict(os.environ, PYTHONPATH=str(sup.REPO_ROOT), HUIQI_RASA_SERVING_LOCK=str(run / "rasa.serving.lock"),
+               HUIQI_RASA_SERVING_PIDFILE=str(serving))
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.ensure_data_dir()
+    svcs = [sup.Service(f"rasa-{i}", f"进程 {i}", "X", port, [sys.executable, str(script), str(port)], env,
+                        f"http://127.0.0.1:{port}/", pid_dir=run, serving_pid_file=serving) for i in (1, 2)]
+    for svc in svcs:
+        svc.start(settings.log_dir)
+    assert _wait(lambda: _served_by(port) is not None and len(ready_standbys(serving)) == 1), "no pair came up"
+    for svc in svcs:
+        svc.up = True
+    yield svcs, settings, port, serving
+    for svc in svcs:
+        svc.stop(grace_s=2)
+
+
+def test_kill_9_of_the_serving_process_the_standby_takes_the_port_at_once_and_a_new_standby_follows(pair):
+    svcs, settings, port, serving = pair
+    server = next(s for s in svcs if not s.is_standby())
+    standby = next(s for s in svcs if s.is_standby())
+    assert _served_by(port) == server.proc.pid == int(serving.read_text())
+    assert ready_standbys(serving) == [standby.proc.pid]
+    os.kill(server.proc.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    assert _wait(lambda: _served_by(port) == standby.proc.pid, 5), "the standby did not take over"
+    assert time.monotonic() - killed_at < 2
+    assert int(serving.read_text()) == standby.proc.pid
+    for _ in range(3):  # the supervisor notices the exit and starts a new process, which waits as the standby
+        sup.watch(server, settings, time.monotonic())
+        if server.next_start is None and server.proc.poll() is None:
+            break
+    assert server.proc.poll() is None
+    assert _wait(lambda: ready_standbys(serving) == [server.proc.pid])
+    assert server.is_standby() and not standby.is_standby()
+    os.kill(standby.proc.pid, signal.SIGKILL)  # and once more, the other way round
+    assert _wait(lambda: _served_by(port) == server.proc.pid, 5)
+
+
+def test_a_stalled_server_is_replaced_by_the_standby_and_the_standby_is_never_counted_as_stalled(pair):
+    svcs, settings, port, serving = pair
+    server = next(s for s in svcs if not s.is_standby())
+    standby = next(s for s in svcs if s.is_standby())
+    stalled_pid = server.proc.pid
+    os.killpg(stalled_pid, signal.SIGSTOP)  # alive, holding the lock and the port, answering nothing
+    for _ in range(sup.HEALTH_FAILURES):
+        sup.watch(standby, settings, time.monotonic())
+        sup.watch(server, settings, time.monotonic())
+    assert standby.failures == 0 and standby.next_start is None and standby.proc.poll() is None
+    assert server.next_start is not None  # killed after the last failed check; restart scheduled
+    assert _wait(lambda: _served_by(port) == standby.proc.pid, 5)
+    sup.watch(server, settings, time.monotonic() + sup.BACKOFF_MAX_S)
+    assert server.proc.pid != stalled_pid and _wait(lambda: ready_standbys(serving) == [server.proc.pid])
+
+
+def test_rasa_runs_as_a_serving_process_and_a_standby_started_after_the_others(tmp_path):
+    svcs = sup.services(Settings(data_dir=tmp_path))
+    rasa = [s for s in svcs if s.name.startswith("rasa-")]
+    assert [s.start_later for s in rasa] == [False, True]
+    assert rasa[0].cmd == rasa[1].cmd and rasa[0].port == rasa[1].port
+    assert rasa[0].env["HUIQI_RASA_SERVING_LOCK"] == str(tmp_path / "run" / "rasa.serving.lock")
+    assert rasa[0].serving_pid_file == tmp_path / "run" / "rasa.pid"
+    assert len([s for s in sup.services(Settings(data_dir=tmp_path, rasa_processes=1)) if s.name.startswith("rasa")]) == 1
