@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import uuid
 
 import httpx
@@ -142,11 +143,18 @@ def test_business_asks_a_policy_and_files_a_complaint_on_the_page(launch, settin
     page.get_by_role("button", name="退出登录").click()
     expect(page.get_by_label("统一社会信用代码")).to_be_visible()
     expect(page.locator(".msg.user")).to_have_count(0)
+    # The new conversation is confirmed by the bot (the "已连接" shown before the log-out may still be up).
+    page.wait_for_function("old => { const s = localStorage.getItem('huiqi.session_id'); return s && s !== old; }",
+                           arg=old_session, timeout=BOT_TIMEOUT_MS)
     expect(page.locator("#connection")).to_have_text("已连接")
-    assert page.evaluate("localStorage.getItem('huiqi.session_id')") not in (None, old_session)
-    page.wait_for_load_state("networkidle")
+    # The page tells the API in the background (the user does not wait for it): the old conversation is closed
+    # within moments and stays closed.
     db = connect(settings=settings)
     try:
+        deadline = time.monotonic() + 15
+        while chat_sessions.open_sessions(db, [code]).get(code) == old_session and time.monotonic() < deadline:
+            time.sleep(0.25)
+        time.sleep(1)
         assert chat_sessions.open_sessions(db, [code]).get(code) != old_session
     finally:
         db.close()
