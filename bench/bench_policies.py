@@ -68,7 +68,7 @@ def quality_table(title, result):
           f"MRR@10 ≥ 0.85: {'met' if h['mrr@10'] >= 0.85 else 'MISSED'}")
 
 
-def latency(base, queries, reps=3):
+def latency(base, queries, reps=5):
     for q in queries[:3]:
         base.search(q, top_k=10)  # warm
     enc_model = base.query_encoder

@@ -568,7 +568,10 @@ class PolicyBase:
     def _cite(self, r: dict, m: dict, q, qvec, num: int) -> None:
         """Put the passage that answers in the result's ``text`` (also ``passage``); the whole item stays
         in ``item_text``, ``passage_window`` is the window's number (0: the item is short, cited whole)."""
-        window, passage = searching.answer_passage(m["text"], q, qvec, num, self.dense, self.keywords)
+        if self.dense.counts.get(num, 1) > 1:  # a long item (short ones are their own passage)
+            window, passage = searching.answer_passage(m["text"], q, qvec, num, self.dense, self.keywords)
+        else:
+            window, passage = -1, m["text"]
         r.update(text=passage, passage=passage, item_text=m["text"], passage_window=window + 1)
 
     @staticmethod
