@@ -42,7 +42,7 @@ def windows(text: str, limit: int = PASSAGE_CHARS) -> list[str]:
         if j >= len(sents):
             break
         i = j - 1 if j - i > 1 else j  # overlap one sentence with the next window
-    return out
+    return out if len(out) > 1 else []  # one long sentence: the item is its own passage
 
 
 def window_embed_text(m: dict, window: str) -> str:
