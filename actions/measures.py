@@ -37,8 +37,14 @@ def promise(measure: dict) -> str:
     return f"本局承诺（{lead}负责）" if lead else "本局承诺"
 
 
-def brief(number: int, measure: dict) -> str:
-    lines = [f"{number}. {measure['title']}", f"   {one_line(measure)}"]
+def cited(number: int, passage: str) -> str:
+    """A long item's answering passage, in place of its first sentence, with the way to its whole text."""
+    return f"原文：{shorten(passage, 90)}（说“第{number}条”看全文）"
+
+
+def brief(number: int, measure: dict, passage: str | None = None) -> str:
+    """``passage``: the sentences of a long item that answer the question (shown instead of its first one)."""
+    lines = [f"{number}. {measure['title']}", f"   {cited(number, passage) if passage else one_line(measure)}"]
     if measure.get("kind") == "commitment":
         lines.append(f"   {promise(measure)}")
         if measure.get("source"):

@@ -9,7 +9,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from huiqi.errors import HuiqiError, NotFound
-from huiqi.text import to_simplified
 from ledger.enterprises import profile as enterprise_profile
 from ledger import pushes
 
@@ -47,15 +46,18 @@ def find_measures(tracker: Tracker, question: str) -> tuple[list[dict], bool]:
     return base.search(question, top_k=RESULTS, record_hits=True), False
 
 
-def why_lines(result: dict | None, measure: dict) -> list[str]:
-    """What a search or match result adds to a measure's brief: the passage that answers the question
-    (when the item is long) and why it fits the enterprise (matching)."""
+def answering_passage(result: dict | None) -> str | None:
+    """The passage a search or match result cites when its item is long (retrieved by a window), else None."""
+    if not result or not result.get("passage_window"):
+        return None
+    return " ".join(str(result.get("passage") or "").split()) or None
+
+
+def why_lines(result: dict | None) -> list[str]:
+    """Why a matched measure fits the enterprise (matching)."""
     if not result:
         return []
     lines = []
-    passage = " ".join(str(result.get("passage") or "").split())
-    if passage and len(measure.get("text") or "") > len(passage) + 10:
-        lines.append(f"   相关原文：{to_simplified(shorten(passage, 90))}")
     reasons = [r for r in (result.get("reasons") or []) if not r.endswith("不限")]
     if reasons:
         lines.append(f"   适合原因：{shorten('；'.join(reasons), 60)}")
@@ -74,7 +76,8 @@ def show_page(dispatcher: CollectingDispatcher, ids: list[str], start: int,
             measure = base.get(ids[i])
         except NotFound:  # retired since the question was asked
             continue
-        lines.append("\n".join([brief(i + 1, measure), *why_lines((results or {}).get(ids[i]), measure)]))
+        result = (results or {}).get(ids[i])
+        lines.append("\n".join([brief(i + 1, measure, answering_passage(result)), *why_lines(result)]))
     dispatcher.utter_message(response="utter_policy_measures", measures="\n\n".join(lines))
     return end
 

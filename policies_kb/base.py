@@ -29,6 +29,7 @@ from policies_kb import search as searching
 from policies_kb.dense import DenseIndex
 from policies_kb.keywords import KeywordIndex, tokenize
 from policies_kb.kinds import KIND_LABELS, infer_kind
+from policies_kb.passages import window_embed_text, windows
 from policies_kb.store import (
     CONTENT_FIELDS, Store, content_hash, embed_text, measure_id_for, normalize_conditions, now_iso,
     snapshot_of, validate_fields,
@@ -153,18 +154,32 @@ class PolicyBase:
                 self.check_indexes()
 
     def _vectors_for(self, nums: list[int]) -> dict[int, np.ndarray]:
-        have = self.store.vectors(nums, self.model_id)
+        """num → vector matrix (whole text, then passage windows), computed and stored when missing."""
+        have = self.store.vector_sets(nums, self.model_id)
         missing = [n for n in nums if n not in have]
         if missing:
-            texts = self.store.passages_for(missing)
-            order = [n for n in missing if n in texts]
-            vecs = self.embedder.passages([texts[n] for n in order])
+            items = self.store.passages_for(missing)
+            order = [n for n in missing if n in items]
+            vecs = self._encode([items[n] for n in order])
             with self.store.transaction():
                 for n, v in zip(order, vecs):
-                    self.store.db.execute("update measures set vector = ?, vector_model = ? where num = ?",
-                                          [v.astype("float32").tobytes(), self.model_id, n])
+                    cols = Store.vector_columns(v)
+                    self.store.db.execute("update measures set vector = ?, passage_vectors = ?, vector_model = ? "
+                                          "where num = ?", [cols["vector"], cols["passage_vectors"], self.model_id, n])
                     have[n] = v
         return have
+
+    def _encode(self, items: list[dict]) -> list[np.ndarray]:
+        """Vector matrices of measures (fields title, heading_path, text): the whole text's vector, then
+        one per passage window (``policies_kb.passages``), all encoded in one batch."""
+        texts, spans = [], []
+        for m in items:
+            start = len(texts)
+            texts.append(embed_text(m))
+            texts += [window_embed_text(m, w) for w in windows(m.get("text") or "")]
+            spans.append((start, len(texts)))
+        vecs = self.embedder.passages(texts) if texts else np.zeros((0, self.dense.dim), dtype="float32")
+        return [vecs[a:b] for a, b in spans]
 
     def reindex(self, reembed: bool = False, progress: ProgressFn | None = None) -> dict:
         """Rebuild both indexes from the store; ``reembed`` recomputes every vector with the model."""
@@ -228,8 +243,8 @@ class PolicyBase:
             "status": status, "enabled": int(enabled), "version": 1, "hits": 0,
             "created_at": at, "created_by": actor, "updated_at": at, "updated_by": actor,
             "content_hash": content_hash(row), "tokens": " ".join(tokenize(embed_text(row))),
-            "vector": vec.astype("float32").tobytes() if vec is not None else None,
-            "vector_model": self.model_id if vec is not None else None, "import_hash": import_hash,
+            **Store.vector_columns(vec), "vector_model": self.model_id if vec is not None else None,
+            "import_hash": import_hash,
         })
         self.store.add_version(mid, 1, action, actor, reason, snapshot_of(row), status, enabled, at)
 
@@ -247,7 +262,7 @@ class PolicyBase:
         if new_hash != current.get("content_hash") or "content_hash" not in current:
             fields["content_hash"] = new_hash
             fields["tokens"] = " ".join(tokenize(embed_text(new)))
-            fields["vector"] = vec.astype("float32").tobytes() if vec is not None else None
+            fields.update(Store.vector_columns(vec))
             fields["vector_model"] = self.model_id if vec is not None else None
         self.store.update_measure(current["id"], fields)
         self.store.add_version(current["id"], version, action, actor, reason, snap, new["status"],
@@ -262,7 +277,7 @@ class PolicyBase:
 
     def _embed_if_published(self, fields: dict, status: str, enabled: bool = True) -> np.ndarray | None:
         if status == "published" and enabled:
-            return self.embedder.passages([embed_text(fields)])[0]
+            return self._encode([fields])[0]
         return None
 
     def create(self, fields: dict, actor: str, reason: str | None = None) -> dict:
@@ -369,8 +384,7 @@ class PolicyBase:
         todo = [p for p in plan]
         for i in range(0, len(todo), 64):
             chunk = todo[i:i + 64]
-            arr = self.embedder.passages([embed_text(p[3]) for p in chunk])
-            for p, v in zip(chunk, arr):
+            for p, v in zip(chunk, self._encode([p[3] for p in chunk])):
                 vecs[p[1]] = v
             if progress:
                 progress(label, min(i + 64, len(todo)), len(todo))
@@ -545,11 +559,20 @@ class PolicyBase:
                 continue
             r = self._result(m, score, expl)
             r["file"] = files.get(m.get("doc_key"))
-            r["passage"] = searching.best_passage(m["text"], q.tokens)  # the sentences that answer
+            self._cite(r, m, q, qvec, n)
             results.append(r)
         if record_hits:
             self.store.add_hits([r["measure_id"] for r in results])
         return {"query": query, "truncated": q.truncated, "results": results}
+
+    def _cite(self, r: dict, m: dict, q, qvec, num: int) -> None:
+        """Put the passage that answers in the result's ``text`` (also ``passage``); the whole item stays
+        in ``item_text``, ``passage_window`` is the window's number (0: the item is short, cited whole)."""
+        if self.dense.counts.get(num, 1) > 1:  # a long item (short ones are their own passage)
+            window, passage = searching.answer_passage(m["text"], q, qvec, num, self.dense, self.keywords)
+        else:
+            window, passage = -1, m["text"]
+        r.update(text=passage, passage=passage, item_text=m["text"], passage_window=window + 1)
 
     @staticmethod
     def _result(m: dict, score: float, expl: dict) -> dict:
@@ -595,10 +618,9 @@ class PolicyBase:
         fused = searching.rrf([relevance, specificity])
         order = sorted(fused, key=lambda n: (live[n].get("kind") != "measure", -fused[n]))[:top_k]  # measures first
         out = []
-        passages_for = q.tokens
         for n in order:
             r = self._result(live[n], round(fused[n], 6), {**expl.get(n, {}), "specific_conditions": eligible[n][1]})
-            r["passage"] = searching.best_passage(live[n]["text"], passages_for)
+            self._cite(r, live[n], q, qvec, n)
             r["reasons"] = eligible[n][0]
             r["conditions"] = live[n].get("conditions")
             out.append(r)

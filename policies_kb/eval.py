@@ -1,8 +1,10 @@
 """Retrieval quality on a question file (format of ../shared/eval/retrieval_dev.json).
 
 A case is ``{"q": question, "any": [phrases]}`` (optionally ``"doc"``: the file the answer must come
-from, as in real_docs/questions.json); a returned measure is a hit when its normalised text (title,
-heading path and body; simplified, half-width) contains any normalised phrase.
+from, as in real_docs/questions.json). A result is scored on exactly what ``search --json`` prints in
+its ``text`` field (for a long item, the passage that answers, not the whole item): it is a hit when
+that text contains a phrase as written, or in simplified form (a traditional document, a simplified
+phrase). Widths are not folded: a phrase copied from the document must be found as the CLI prints it.
 For each mode (hybrid, bm25, dense): Recall@1/3/5/10 (share of questions with a hit in the top k)
 and MRR@10 (mean of 1/rank of the first hit, 0 when none in the top 10).
 """
@@ -12,7 +14,7 @@ import json
 from pathlib import Path
 
 from huiqi.errors import Invalid
-from huiqi.text import normalize
+from huiqi.text import to_simplified
 from policies_kb.search import MODES
 
 KS = (1, 3, 5, 10)
@@ -31,9 +33,9 @@ def load_cases(path: str | Path) -> list[dict]:
 
 
 def is_hit(result: dict, phrases: list[str]) -> bool:
-    text = normalize("\n".join([result.get("title") or "", " ".join(result.get("heading_path") or []),
-                                result.get("text") or ""]))
-    return any(normalize(p) in text for p in phrases)
+    text = result.get("text") or ""
+    simple = to_simplified(text)
+    return any(p in text or to_simplified(p) in simple for p in phrases)
 
 
 def first_hit_rank(results: list[dict], phrases: list[str], doc: str | None = None) -> int | None:

@@ -135,12 +135,32 @@ _CARD_FIELDS = {
     "conditions": ("申报条件", "申请条件", "享受条件", "受惠条件"),
     "deadline": ("执行期限", "有效期", "有效期限", "执行时间", "政策期限", "申报时间"),
     "basis": ("政策依据", "文件依据", "依据"),
-    "how_to_apply": ("办理流程", "申报流程", "办理方式", "申报方式", "申报材料", "办理地点", "受理单位", "兑现方式", "申请材料"),
-    "contact": ("咨询电话", "联系电话", "联系方式", "咨询方式"),
+    "how_to_apply": ("办理流程", "申报流程", "办理方式", "申报方式", "申报材料", "办理地点", "受理单位", "兑现方式", "申请材料",
+                     "申请方式", "申请流程", "如何申请", "办理渠道", "申请渠道", "申报渠道", "办理途径", "申请途径"),
+    "contact": ("咨询电话", "联系电话", "联系方式", "咨询方式", "咨询热线", "服务热线"),
     "lead": ("主管部门", "牵头部门", "责任单位", "实施部门", "牵头主办部门"),
 }
 _CARD_KEY = {k: name for name, keys in _CARD_FIELDS.items() for k in keys}
 _CARD_LINE = re.compile(r"^(%s)\s*[:：]\s*(.*)$" % "|".join(sorted(_CARD_KEY, key=len, reverse=True)))
+
+
+# A labelled line or sentence inside an item's body ("申请方式：登录…办理。", "咨询电话：0931-…").
+_LABELLED = re.compile(r"(?:^|(?<=[。；;！!\n]))\s*(%s)\s*[:：]\s*([^\n]+?)\s*(?=[。；;]\s*(?:\S{2,6}\s*[:：]|$)|\n|$)"
+                       % "|".join(sorted(_CARD_FIELDS["how_to_apply"] + _CARD_FIELDS["contact"], key=len, reverse=True)),
+                       re.M)
+
+
+def labelled_fields(text: str) -> dict:
+    """``how_to_apply`` and ``contact`` from labelled lines of an item's body, as the document words them
+    (all labelled ways to apply joined in order, e.g. 申请方式 then 申请材料); {} when there is none."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    simple = to_simplified(text or "")  # same length: values are cut from the document's own text
+    for m in _LABELLED.finditer(simple):
+        value = text[m.start(2):m.end(2)].strip().rstrip("。；;，,")
+        if value:
+            found.setdefault(_CARD_KEY[m.group(1)], []).append((text[m.start(1):m.end(1)], value))
+    return {name: pairs[0][1] if len(pairs) == 1 else "；".join(f"{label}：{value}" for label, value in pairs)
+            for name, pairs in found.items()}
 
 
 def is_card(lines: list[str]) -> bool:

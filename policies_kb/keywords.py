@@ -11,6 +11,7 @@ bench/bench_policies.py), cheap enough to rebuild after each change.
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
 from functools import lru_cache
@@ -120,6 +121,22 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(rows[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 idf of each token over the indexed items (a token no item holds gets the highest)."""
+        with self._lock:
+            if self._dirty:
+                self._rebuild()
+            bm, n = self._bm25, len(self._rows)
+        if bm is None:
+            return {t: 1.0 for t in tokens}
+        indptr = bm.scores["indptr"]
+        out = {}
+        for t in tokens:
+            i = self.vocab.get(t)
+            df = int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
+            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def matched(self, query_tokens: list[str], num: int) -> list[str]:
         doc = set(self.docs.get(num, ()))

@@ -29,7 +29,7 @@ from . import formats
 from .conditions import infer_conditions, infer_redemption_mode, infer_tags
 from .extract import read_text
 from .kinds import infer_kind
-from .repair import repair_text
+from .repair import repair_text, typeset_punct
 
 
 @dataclass
@@ -190,7 +190,7 @@ def _to_measures(pieces: list[formats.Piece]) -> list[ParsedMeasure]:
     seen: dict[str, int] = {}
     for p in pieces:
         kind, reason = p.kind or infer_kind(p.title, p.text, p.heading_path)
-        f = p.fields
+        f = {**formats.labelled_fields(p.text), **p.fields}  # what the item's own labelled lines say, unless set
         key = p.key
         if key in seen:  # a document that numbers two items alike (e.g. two "（三）")
             seen[key] += 1
@@ -198,8 +198,9 @@ def _to_measures(pieces: list[formats.Piece]) -> list[ParsedMeasure]:
         else:
             seen[key] = 1
         out.append(ParsedMeasure(
-            key=key, title=p.title, text=p.text, heading_path=list(p.heading_path),
-            lead_department=f.get("lead"), responsible_units=list(f.get("units") or []), deadline=f.get("deadline"),
+            key=key, title=typeset_punct(p.title), text=p.text, heading_path=[typeset_punct(h) for h in p.heading_path],
+            lead_department=f.get("lead") and typeset_punct(f["lead"]),
+            responsible_units=[typeset_punct(u) for u in f.get("units") or []], deadline=f.get("deadline"),
             conditions=infer_conditions(p.text, title=p.title), redemption_mode=infer_redemption_mode(p.text),
             tags=infer_tags(p.text), beneficiaries=f.get("beneficiaries"), basis=f.get("basis"),
             how_to_apply=f.get("how_to_apply"), contact=f.get("contact"), kind=kind, kind_reason=reason))

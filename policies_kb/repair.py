@@ -15,8 +15,10 @@ cannot be right in Chinese prose.
 2. Line breaks inside a sentence (PDF page or column breaks) are joined.
 3. Spaces between Chinese characters or between Chinese and Latin/digits are removed
    ("营商 环境" → "营商环境", "2023 年" → "2023年"); spaces between two Latin/digit words stay.
-4. Width folding: full-width letters and digits become half-width; ASCII , : ; ( ) ! ? next to
-   Chinese become their full-width forms (the form Chinese typesetting uses).
+4. Width folding: full-width letters and digits become half-width. Punctuation keeps the width the
+   document wrote it in ("执行期限:长期" stays as written), so a phrase copied from the document is
+   found in the stored text; everything that compares text (keywords, hit tests, evaluation) folds
+   widths through ``huiqi.text.normalize`` first, so a question matches whichever width it is typed in.
 """
 from __future__ import annotations
 
@@ -216,19 +218,24 @@ def _continues(line: str, following: str) -> bool:
 # ---------------------------------------------------------------- 3. spaces, 4. widths
 _SPACE_CJK = re.compile(f"(?<=[{_CJK_ANY}])[ \t\u00a0\u2002\u2003]+(?=[^\\s])|(?<=[^\\s])[ \t\u00a0\u2002\u2003]+(?=[{_CJK_ANY}])")
 _FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]")
+_SPACE_AROUND_PUNCT = re.compile(f"(?<=[{_CJK_ANY}),:;!?])\\s+(?=[,:;!?()])|(?<=[,:;!?(])\\s+(?=[{_CJK_ANY}])")
+
+
 _PUNCT = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "!": "！"}
 _PUNCT_NEAR_CJK = re.compile(f"(?<=[{_CJK_ANY}])\\s*([,:;!(])\\s*|([(])\\s*(?=[{_CJK}])|\\s*(?<=[{_CJK}])([)])")
 
 
-def _fold_punct(match: re.Match) -> str:
-    return _PUNCT[next(g for g in match.groups() if g)]
+def typeset_punct(line: str) -> str:
+    """ASCII , : ; ( ) ! next to Chinese in their full-width forms, for what the system writes from a
+    document (an item's title, its heading path); the item's text keeps the document's own widths."""
+    line = _PUNCT_NEAR_CJK.sub(lambda m: _PUNCT[next(g for g in m.groups() if g)], line)
+    # a closing ")" whose "(" became "（" (e.g. "（州、矿区)") follows it
+    return re.sub(r"（([^（）()\n]{0,40})\)", r"（\1）", line)
 
 
 def fold_widths(line: str) -> str:
     line = _FULLWIDTH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group()), line)
-    line = _PUNCT_NEAR_CJK.sub(_fold_punct, line)
-    # a closing ")" whose "(" became "（" (e.g. "（州、矿区)") follows it
-    return re.sub(r"（([^（）()\n]{0,40})\)", r"（\1）", line)
+    return _SPACE_AROUND_PUNCT.sub("", line)  # "优惠 ( 见附件 )" → "优惠(见附件)"
 
 
 def repair_line(line: str) -> str:

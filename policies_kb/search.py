@@ -16,12 +16,15 @@ Item kinds then shift the fused score (``KIND_PRIOR``, in standard deviations), 
   commitments rank below measures and only appear when they answer the question (among the top
   ``COMMITMENT_MAX_RANK`` of the fused ranking before kinds count), context comes last.
 
+A long item is retrieved by passage: its dense score is the best of its whole-text vector and its
+sentence windows' (``policies_kb.passages``), and ``answer_passage`` picks the window a result cites.
+
 Each result explains itself: the query keywords it contains, its rank and raw score in each list
 (``None`` when it was not in that list's candidates) and the fused score.
 """
 from __future__ import annotations
 
-import re
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +33,13 @@ from huiqi.errors import Invalid
 from huiqi.text import normalize
 from policies_kb.dense import DenseIndex
 from policies_kb.keywords import KeywordIndex, tokenize
+from policies_kb.passages import best_window
 
 RRF_K = 60               # reciprocal-rank fusion, used by matching (relevance with specificity)
 CANDIDATES = 100          # depth of each ranked list fed into the fusion
 DENSE_WEIGHT = 0.45       # share of the dense list in the fused score
 MAX_QUERY_CHARS = 512     # longer queries are cut here (e5 reads at most 512 tokens anyway)
+PASSAGE_KEYWORD_WEIGHT = 0.3  # choosing a long item's passage: cosine + this × share of the keywords it holds
 MODES = ("hybrid", "bm25", "dense")
 AUDIENCES = ("business", "all")
 KIND_PRIOR = {"all": {"problem": -0.3, "context": -0.3},
@@ -112,7 +117,8 @@ def retrieve(q: Query, qvec: np.ndarray | None, dense: DenseIndex, keywords: Key
     kinds = kinds or {}
     prior = KIND_PRIOR[audience] if kinds else {}
     excluded = EXCLUDED[audience] if kinds else frozenset()
-    best = sorted(fused, key=lambda n: -fused[n])[:COMMITMENT_MAX_RANK]
+    best = set(heapq.nlargest(COMMITMENT_MAX_RANK, fused, key=fused.__getitem__)) if audience == "business" else ()
+    boosts = boosts or {}
     scored = {}
     for n, f in fused.items():
         kind = kinds.get(n)
@@ -120,8 +126,8 @@ def retrieve(q: Query, qvec: np.ndarray | None, dense: DenseIndex, keywords: Key
             continue
         if audience == "business" and kind == "commitment" and n not in best:
             continue
-        scored[n] = f + prior.get(kind, 0.0) + (boosts or {}).get(n, 0.0)
-    order = sorted(scored, key=lambda n: (-scored[n], d_rank.get(n, (10**9,))[0]))[:top_k]
+        scored[n] = f + prior.get(kind, 0.0) + boosts.get(n, 0.0)
+    order = heapq.nsmallest(top_k, scored, key=lambda n: (-scored[n], d_rank.get(n, (10**9,))[0]))
     out = []
     for n in order:
         dr, kr = d_rank.get(n), k_rank.get(n)
@@ -140,27 +146,8 @@ def retrieve(q: Query, qvec: np.ndarray | None, dense: DenseIndex, keywords: Key
     return out
 
 
-PASSAGE_CHARS = 160       # items longer than this get an answering passage in their result
-_SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
-
-
-def best_passage(text: str, query_tokens: list[str], limit: int = PASSAGE_CHARS) -> str:
-    """The window of consecutive sentences (at most ``limit`` characters) of a long item that holds
-    the most distinct query keywords (the first such window on a tie); short items are their own passage."""
-    text = (text or "").strip()
-    if len(text) <= limit:
-        return text
-    sentences = [x for x in _SENTENCE_END.split(text) if x.strip()]
-    tokens = [t for t in dict.fromkeys(query_tokens) if len(t) > 1 or not t.isascii()]
-    found = [{t for t in tokens if t in norm} for norm in (normalize(x).lower() for x in sentences)]
-    best, best_score = "", -1
-    for i in range(len(sentences)):
-        window, words = sentences[i], set(found[i])
-        j = i + 1
-        while j < len(sentences) and len(window) + len(sentences[j]) <= limit:
-            window += sentences[j]
-            words |= found[j]
-            j += 1
-        if len(words) > best_score:
-            best, best_score = window, len(words)
-    return best.strip()[:limit * 2]
+def answer_passage(text: str, q: Query, qvec: np.ndarray | None, num: int, dense: DenseIndex,
+                   keywords: KeywordIndex) -> tuple[int, str]:
+    """(window index or -1 for a short item, passage) that answers ``q`` in item ``num``'s ``text``."""
+    cos = dense.window_scores(qvec, num) if qvec is not None else []
+    return best_window(text, cos, q.tokens, keywords.idf(q.tokens), PASSAGE_KEYWORD_WEIGHT)

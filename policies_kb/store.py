@@ -38,7 +38,9 @@ JSON_FIELDS = ("heading_path", "responsible_units", "conditions", "tags")
 # Schema versions of the policy store (``PRAGMA user_version``); each step upgrades in place.
 #   1: ``measures.kind`` and ``kind_reason`` (item kinds), filled by inference for existing rows;
 #      ``beneficiaries`` (享受主体) and ``basis`` (政策依据) as documents state them.
-SCHEMA_VERSION = 1
+#   2: ``measures.passage_vectors``: the vectors of a long item's passage windows (``policies_kb.passages``),
+#      float32 rows one after another (empty for a short item); null until computed (the next open does).
+SCHEMA_VERSION = 2
 EMPTY_CONDITIONS = {"industries": [], "sizes": [], "regions": [], "tags": [], "valid_from": None, "valid_to": None}
 
 
@@ -112,6 +114,7 @@ class Store:
                 "beneficiaries": str, "basis": str, "status": str, "enabled": int, "version": int, "hits": int,
                 "created_at": str, "created_by": str, "updated_at": str, "updated_by": str,
                 "content_hash": str, "vector": bytes, "vector_model": str, "tokens": str, "import_hash": str,
+                "passage_vectors": bytes,
             }, pk="id", not_null={"num", "status", "enabled", "version"}, defaults={"hits": 0, "enabled": 1})
             db["measures"].create_index(["num"], unique=True)
             db["measures"].create_index(["doc_key"])
@@ -140,6 +143,11 @@ class Store:
                         else infer_kind(title or "", text or "", json.loads(path) if path else [])
                     self.db.execute("update measures set kind = ?, kind_reason = ? where id = ?", [kind, reason, mid])
                 self.db.execute("PRAGMA user_version = 1")
+        if version < 2:
+            with self.transaction():
+                if "passage_vectors" not in {c.name for c in self.db["measures"].columns}:
+                    self.db.execute("ALTER TABLE measures ADD COLUMN passage_vectors BLOB")
+                self.db.execute("PRAGMA user_version = 2")
 
     @contextlib.contextmanager
     def transaction(self):
@@ -265,17 +273,32 @@ class Store:
                 for n, k, c, h, r in rows.fetchall()}
 
     def vectors(self, nums: Iterable[int], model_id: str) -> dict[int, np.ndarray]:
-        """Stored vectors computed by ``model_id`` for the current text of these measures."""
+        """Stored whole-text vectors computed by ``model_id`` for the current text of these measures."""
+        return {n: m[0] for n, m in self.vector_sets(nums, model_id, need_windows=False).items()}
+
+    def vector_sets(self, nums: Iterable[int], model_id: str, need_windows: bool = True) -> dict[int, np.ndarray]:
+        """Stored vectors computed by ``model_id`` for the current text of these measures: one matrix per
+        measure, its whole text's vector first, then its passage windows' (only when those are stored too,
+        unless ``need_windows`` is false)."""
         nums = list(nums)
         out: dict[int, np.ndarray] = {}
         for i in range(0, len(nums), 500):
             chunk = nums[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for n, blob, model in self.db.execute(
-                    f"select num, vector, vector_model from measures where num in ({marks})", chunk).fetchall():
-                if blob and model == model_id:
-                    out[n] = np.frombuffer(blob, dtype="float32")
+            for n, blob, windows, model in self.db.execute(
+                    f"select num, vector, passage_vectors, vector_model from measures where num in ({marks})",
+                    chunk).fetchall():
+                if blob and model == model_id and (windows is not None or not need_windows):
+                    out[n] = np.frombuffer(blob + (windows or b""), dtype="float32").reshape(-1, len(blob) // 4)
         return out
+
+    @staticmethod
+    def vector_columns(vecs: np.ndarray | None) -> dict:
+        """``vector`` and ``passage_vectors`` column values for a measure's vector matrix (None: not embedded)."""
+        if vecs is None:
+            return {"vector": None, "passage_vectors": None}
+        vecs = np.asarray(vecs, dtype="float32").reshape(-1, vecs.shape[-1])
+        return {"vector": vecs[0].tobytes(), "passage_vectors": vecs[1:].tobytes()}
 
     def tokens(self, nums: Iterable[int] | None = None) -> dict[int, list[str]]:
         """Stored keyword tokens (space-joined in the table)."""
@@ -291,11 +314,9 @@ class Store:
                     f"select num, tokens from measures where num in ({','.join('?' * len(chunk))})", chunk).fetchall()
         return {n: (t.split(" ") if t else []) for n, t in rows}
 
-    def passages_for(self, nums: Iterable[int]) -> dict[int, str]:
-        out = {}
-        for m in self.by_nums(nums).values():
-            out[m["num"]] = embed_text(m)
-        return out
+    def passages_for(self, nums: Iterable[int]) -> dict[int, dict]:
+        """num → the fields a measure's vectors are computed from (title, heading path, text)."""
+        return {m["num"]: {k: m.get(k) for k in ("title", "heading_path", "text")} for m in self.by_nums(nums).values()}
 
     def next_num(self) -> int:
         row = self.db.execute("select coalesce(max(num), 0) from measures").fetchone()

@@ -60,3 +60,20 @@ def test_match_by_credit_code_needs_a_log_in(client):
 def test_admin_endpoints_need_a_token(client, method, path):
     r = getattr(client, method)(path)
     assert r.status_code == 401
+
+
+def test_search_of_a_long_item_answers_with_its_passage_and_keeps_the_whole_item(client, tmp_path):
+    from policies_kb.base import PolicyBase
+    from policies_kb.passages import PASSAGE_CHARS
+    from huiqi.settings import Settings
+
+    filler = "为进一步降低物流成本，现就做好道路货运行业稳定运行有关事项通知如下。"
+    answer = "对受疫情影响还款困难的货车司机，其个人住房按揭、信用卡等信贷还款可以合理延后，不影响征信记录。"
+    text = filler * (PASSAGE_CHARS // len(filler)) + answer + "鼓励银行机构对运输企业降低实际贷款利率，优化审批流程，提高放款效率。" * 6
+    base = PolicyBase.open(Settings(data_dir=tmp_path))
+    created = base.create({"title": "货运行业金融支持措施", "text": text}, "tester")
+    r = client.post("/api/v1/policies/search", json={"query": "货车司机信用卡还不上能延期吗", "top_k": 3})
+    assert r.status_code == 200
+    hit = next(x for x in r.json()["results"] if x["measure_id"] == created["id"])
+    assert answer in hit["text"] and len(hit["text"]) <= PASSAGE_CHARS and text.index(hit["text"]) > 0  # not its first lines
+    assert hit["item_text"] == text and hit["passage_window"] >= 2 and hit["title"] == "货运行业金融支持措施"

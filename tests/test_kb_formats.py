@@ -195,15 +195,30 @@ def test_store_upgrade_adds_kinds_to_existing_items(tmp_path):
     assert kind == "problem" and "整治内容" in reason
 
 
-def test_long_items_answer_with_the_passage_that_holds_the_question_words():
-    from policies_kb.keywords import tokenize
-    from policies_kb.search import PASSAGE_CHARS, best_passage
+def test_long_items_are_cut_into_overlapping_sentence_windows_and_short_items_stay_whole():
+    from policies_kb.passages import PASSAGE_CHARS, windows
 
-    text = ("为进一步降低物流成本，现就有关事项通知如下。" * 4 + "货车司机个人住房按揭、信用卡等信贷还款安排可以合理延后。"
-            + "鼓励银行机构降低实际贷款利率，优化审批流程。" * 4)
-    passage = best_passage(text, tokenize("货车司机的房贷和信用卡还款能调整吗"))
-    assert "信用卡" in passage and len(passage) <= PASSAGE_CHARS < len(text)
-    assert best_passage("短条目。", ["信用卡"]) == "短条目。"
+    filler = "为进一步降低物流成本，现就有关事项通知如下。"
+    answer = "货车司机个人住房按揭、信用卡等信贷还款安排可以合理延后。"
+    text = filler * (PASSAGE_CHARS // len(filler)) + answer + "鼓励银行机构降低实际贷款利率，优化审批流程。" * 20
+    wins = windows(text)
+    assert len(wins) > 1 and all(len(w) <= PASSAGE_CHARS for w in wins)
+    assert sum(answer in w for w in wins) >= 1 and not any(answer in w for w in wins[:1])
+    assert "".join(wins).count("。") >= text.count("。")  # nothing is lost between windows
+    assert windows("短条目。") == []
+
+
+def test_the_passage_chosen_is_the_window_holding_the_question_words():
+    from policies_kb.keywords import tokenize
+    from policies_kb.passages import PASSAGE_CHARS, best_window, windows
+
+    filler = "为进一步降低物流成本，现就有关事项通知如下。"
+    text = (filler * (PASSAGE_CHARS // len(filler)) + "货车司机个人住房按揭、信用卡等信贷还款安排可以合理延后。"
+            + "鼓励银行机构降低实际贷款利率，优化审批流程。" * 20)
+    flat = [0.8] * len(windows(text))  # the encoder cannot tell the windows apart: the keywords decide
+    index, passage = best_window(text, flat, tokenize("货车司机的房贷和信用卡还款能调整吗"), {}, 0.3)
+    assert index > 0 and "信用卡" in passage and passage == windows(text)[index]
+    assert best_window("短条目。", [], ["信用卡"], {}, 0.3) == (-1, "短条目。")
 
 
 def test_cli_dry_run_shows_items_and_writes_nothing_and_fails_on_an_empty_document(tmp_path):

@@ -109,3 +109,33 @@ def test_a_measure_from_a_traditional_script_document_reads_in_simplified_chines
     for shown in (brief(1, measure), detail(1, measure)):
         assert to_simplified(shown) == shown, shown
         assert to_simplified(measure["title"]) in shown
+
+
+def test_a_long_item_answers_with_the_sentences_that_answer_and_links_the_whole_item(live):
+    """Issue #15 item 3: the cross-region recognition of e-certificates sits in the second half of a
+    400-character seed item; the result cites that passage (``text``), keeps the item (``item_text``,
+    ``measure_id``), and the chat shows the passage instead of the item's first sentence."""
+    from actions.measures import one_line
+    from actions.policy import answering_passage
+
+    from policies_kb.passages import PASSAGE_CHARS
+
+    results = live.search("道路运输电子证照到外省能认吗", top_k=5, audience="all")
+    hit = next(r for r in results if "跨区域互认" in r["item_text"] and len(r["item_text"]) > PASSAGE_CHARS)
+    assert hit["passage_window"] >= 2 and "跨区域互认" in hit["text"] and hit["text"] == hit["passage"]
+    assert len(hit["text"]) < len(hit["item_text"]) and hit["text"] in hit["item_text"]
+    measure = live.get(hit["measure_id"])
+    first = one_line(measure).rstrip("…")
+    assert not hit["text"].startswith(first)
+    shown = brief(1, measure, answering_passage(hit))
+    assert "跨区域互认" in shown and first not in shown and "第1条" in shown  # "说“第1条”看全文"
+    assert measure["text"] == hit["item_text"]
+
+
+def test_a_phrase_copied_from_a_document_is_found_as_written_whatever_width_is_typed(real):
+    """The import keeps the document's own punctuation ("执行期限:长期" in the card), and a question
+    typed with either width finds the card."""
+    card = next(m for m in real.list(limit=200) if "银保监办发" in m["text"])
+    assert "执行期限:长期" in card["text"]
+    for typed in ("执行期限:长期 银保监办发", "执行期限：长期 银保监办发"):
+        assert real.search(typed, top_k=3, audience="all")[0]["measure_id"] == card["id"]

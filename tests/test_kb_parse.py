@@ -221,15 +221,15 @@ def test_repair_spaces_inside_chinese_words_but_not_between_latin_words():
     assert "Open Data" in out
 
 
-def test_repair_folds_widths():
+def test_repair_folds_letters_and_digits_but_keeps_the_documents_punctuation():
     out = repair_text("使用ＥＴＣ的货车（１２３）,享受优惠 ( 见附件 ) ;完成")
     assert "ETC" in out and "123" in out
-    assert "，享受优惠（见附件）；完成" in out
+    assert ",享受优惠(见附件);完成" in out  # a phrase copied from the document is found as written
 
 
 def test_repair_shifted_gbk_mojibake_line():
     line = " ?。ㄒ唬┚€下與線上相結合,提升“一網通辦”能力。"
-    assert repair_text(line).strip() == "（一）線下與線上相結合，提升“一網通辦”能力。"
+    assert repair_text(line).strip() == "（一）線下與線上相結合,提升“一網通辦”能力。"  # its own ASCII comma kept
 
 
 def test_repair_leaves_unrecoverable_damage_alone():
@@ -375,3 +375,38 @@ def test_too_large_file_and_too_many_pages(tmp_path, monkeypatch):
     monkeypatch.setattr(extract, "MAX_PDF_PAGES", 2)
     err = _code(pdf)
     assert err.code == "DOC_TOO_LARGE" and "拆分" in err.message
+
+
+# ------------------------------------------------------------------ how to apply, from labelled lines
+def test_an_outline_items_labelled_lines_fill_how_to_apply_and_contact():
+    """Issue #15: an item that says how to apply in a labelled line (申请方式/办理流程/咨询电话 …) gets
+    that line as its how_to_apply and contact, not the chat's generic "向牵头单位咨询申请". None of the
+    seeds or real_docs has such a line inside a numbered item, so the notice is written here in their form."""
+    doc = parse_document(
+        "关于开展2024年货运车辆更新补贴申报工作的通知\n"
+        "一、补贴对象和标准\n"
+        "（一）老旧营运货车提前淘汰更新补贴。对提前淘汰国三及以下排放标准营运货车并新购新能源货车的，按每辆最高8万元给予补贴。\n"
+        "申请方式：企业登录甘肃政务服务网“交通运输”专栏在线提交申请，所在地交通运输局5个工作日内完成审核。\n"
+        "咨询电话：0931-8888888\n"
+        "（二）新能源营运货车购置补贴。對新購置新能源營運貨車的個體工商戶，每輛給予2萬元補貼。辦理流程：向縣級運輸服務中心窗口提交申請表和購車發票。\n"
+        "（三）推进货运车辆年审网上办理。各地要明确办理条件、办理材料、办理流程，制定办事指南。\n",
+        "notice.txt")
+    by_title = {m.title[:6]: m for m in doc.measures}
+    scrap = by_title["老旧营运货车"]
+    assert scrap.how_to_apply == "企业登录甘肃政务服务网“交通运输”专栏在线提交申请，所在地交通运输局5个工作日内完成审核"
+    assert scrap.contact == "0931-8888888"
+    assert "申请方式" in scrap.text  # the line stays in the item's text, as the document has it
+    assert by_title["新能源营运货"].how_to_apply == "向縣級運輸服務中心窗口提交申請表和購車發票"  # the document's script
+    # words of a task ("明确办理条件、办理材料、办理流程") are no labelled line
+    assert by_title["推进货运车辆"].how_to_apply is None
+
+
+def test_a_measure_whose_document_says_how_to_apply_is_shown_that_way_in_the_chat():
+    from actions.measures import detail, how_to_get
+
+    doc = parse_document("通知\n一、对新购新能源货车的企业给予每辆2万元补贴，按年度集中拨付到位。\n"
+                         "申报方式：每年3月底前向市交通运输局运输科报送申请表。\n", "n.txt")
+    measure = {"title": doc.measures[0].title, "text": doc.measures[0].text, "how_to_apply": doc.measures[0].how_to_apply,
+               "redemption_mode": doc.measures[0].redemption_mode}
+    assert how_to_get(measure) == "每年3月底前向市交通运输局运输科报送申请表"
+    assert "怎么享受：每年3月底前向市交通运输局运输科报送申请表" in detail(1, measure)

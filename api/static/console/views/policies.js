@@ -208,7 +208,7 @@ export async function hitTest() {
     clear(result).append(r.results.length ? table(["名次", "措施", "得分", "关键词名次", "语义名次", "命中关键词"], r.results.map((x, i) => h("tr", { class: "hit" },
       h("td", { "data-label": "名次", text: String(i + 1) }),
       h("td", { "data-label": "措施" }, h("a", { href: `#/policies/${encodeURIComponent(x.measure_id)}`, text: x.title }),
-        h("div", { class: "muted small", text: x.source || "" }), h("p", { class: "note small", text: (x.text || "").slice(0, 120) })),
+        h("div", { class: "muted small", text: x.source || "" }), h("p", { class: "note small", text: (x.passage_window ? "节选：" : "") + (x.text || "").slice(0, 160) })),
       h("td", { "data-label": "得分", text: String(x.score) }),
       h("td", { "data-label": "关键词名次", text: show(x.explanation && x.explanation.keyword_rank) }),
       h("td", { "data-label": "语义名次", text: show(x.explanation && x.explanation.dense_rank) }),
