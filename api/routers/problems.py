@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from api.deps import CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError
+from api.responses import LedgerJSON
 from api.schemas import AUTH_ERRORS, HandoffOut, ProblemDetail, ProblemOut, errors
 from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, IdPath, TicketPath, choice_query,
                             one_of)
@@ -82,7 +83,7 @@ def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: 
     items = pr.list_problems(db, actor, status=status, overdue=overdue, category=category, credit_code=credit_code,
                              open_only=open, escalated=escalated, pending_extension=pending_extension, limit=limit,
                              offset=offset, settings=settings)
-    return items if actor.is_staff else [pr.for_business(p) for p in items]
+    return LedgerJSON(items if actor.is_staff else [pr.for_business(p) for p in items])
 
 
 @router.post("/problems", status_code=201, summary="登记诉求（工作人员代为登记，或企业自行提交）",
@@ -101,7 +102,7 @@ def file_problem(body: ProblemIn, actor: CurrentUser, db: DbDep, settings: Setti
 @router.get("/problems/{ticket_no}", summary="诉求详情与办理过程", description=CLAIMED_FIELDS_DOC,
             response_model=ProblemDetail, responses=errors(404))
 def get_problem(ticket_no: TicketPath, actor: CurrentUser, db: DbDep, settings: SettingsDep):
-    return pr.get_problem(db, actor, ticket_no, settings=settings)
+    return LedgerJSON(pr.get_problem(db, actor, ticket_no, settings=settings))
 
 
 @router.post("/problems/{ticket_no}/events", response_model=ProblemDetail, responses=errors(404, 409),
