@@ -143,7 +143,7 @@ def get_dossier_xlsx(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep,
 @router.get("/{credit_code}/pushes", summary="政策推送记录", response_model=list[PushOut], responses=errors(404))
 def get_pushes(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep,
                status: choice_query(pushes.STATUS_LABELS, "按状态筛选") = None):
-    if status and status not in pushes.STATUS_LABELS:
+    if status is not None and status not in pushes.STATUS_LABELS:  # an empty ?status= too
         raise ApiError(422, "INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(pushes.STATUS_LABELS)}。",
                        field="status")
     return pushes.list_pushes(db, _visible(db, actor, credit_code), status)
