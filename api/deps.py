@@ -5,12 +5,14 @@ the settings, the current user from the bearer token (its session still live), r
 """
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from dataclasses import dataclass
+from typing import Annotated, AsyncIterator
 
 import sqlite_utils
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from huiqi import tokens
 from huiqi.settings import Settings, get_settings
@@ -28,42 +30,39 @@ def _unauthenticated(message: str = "请先登录后再操作。") -> HTTPExcept
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-def settings_dep() -> Settings:
+async def settings_dep() -> Settings:
     return get_settings()
 
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
-def get_db(settings: SettingsDep) -> Iterator[sqlite_utils.Database]:
-    with pool.borrowed(settings) as db:
+async def get_db(settings: SettingsDep) -> AsyncIterator[sqlite_utils.Database]:
+    """A pooled connection: an idle one is taken on the event loop (no wait); opening a new one (file
+    I/O, migration check) runs in the thread pool. Returning it only rolls back an open transaction."""
+    connections = pool.pool_for(settings)
+    db = connections.take_idle()
+    if db is None:
+        db = await run_in_threadpool(connections.acquire, settings)
+    try:
         yield db
+    finally:
+        connections.release(db)
 
 
 DbDep = Annotated[sqlite_utils.Database, Depends(get_db)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-def token_claims(token: TokenDep, db: DbDep, settings: SettingsDep) -> dict | None:
-    """The verified claims of the bearer token, None without one; 401 when invalid or its session ended."""
-    if not token:
-        return None
-    try:
-        claims = tokens.verify(token, settings)
-    except tokens.TokenError as exc:
-        raise _unauthenticated(str(exc)) from exc
-    if not auth_sessions.token_is_live(db, claims):
-        raise _unauthenticated("登录已退出或失效，请重新登录。")
-    return claims
+@dataclass(frozen=True)
+class Login:
+    """Who the bearer token speaks for: its verified claims and the account, both None without a token."""
+    claims: dict | None = None
+    actor: Actor | None = None
 
 
-ClaimsDep = Annotated[dict | None, Depends(token_claims)]
-
-
-def optional_user(claims: ClaimsDep, db: DbDep) -> Actor | None:
-    """The staff member or enterprise the token belongs to (re-checked against the ledger), or None."""
-    if claims is None:
-        return None
+def _actor_for(db: sqlite_utils.Database, claims: dict) -> Actor:
+    """The staff member or enterprise the claims name, re-checked against the ledger (still active)."""
     if claims["role"] in STAFF_ROLES:
         row = active_staff(db, claims["sub"])
         if row is None:
@@ -77,10 +76,40 @@ def optional_user(claims: ClaimsDep, db: DbDep) -> Actor | None:
     raise _unauthenticated()
 
 
+def login(token: TokenDep, db: DbDep, settings: SettingsDep) -> Login:
+    """The token verified, its session still live and its account still active; 401 otherwise.
+    One dependency (one thread-pool hop per request) for the whole check."""
+    if not token:
+        return Login()
+    try:
+        claims = tokens.verify(token, settings)
+    except tokens.TokenError as exc:
+        raise _unauthenticated(str(exc)) from exc
+    if not auth_sessions.token_is_live(db, claims):
+        raise _unauthenticated("登录已退出或失效，请重新登录。")
+    return Login(claims, _actor_for(db, claims))
+
+
+LoginDep = Annotated[Login, Depends(login)]
+
+
+async def token_claims(found: LoginDep) -> dict | None:
+    """The verified claims of the bearer token, None without one."""
+    return found.claims
+
+
+ClaimsDep = Annotated[dict | None, Depends(token_claims)]
+
+
+async def optional_user(found: LoginDep) -> Actor | None:
+    """The staff member or enterprise the token belongs to, or None without a token."""
+    return found.actor
+
+
 OptionalUser = Annotated[Actor | None, Depends(optional_user)]
 
 
-def current_user(actor: OptionalUser) -> Actor:
+async def current_user(actor: OptionalUser) -> Actor:
     if actor is None:
         raise _unauthenticated()
     return actor
@@ -91,7 +120,7 @@ CurrentUser = Annotated[Actor, Depends(current_user)]
 
 def require_roles(*roles: str):
     """A dependency admitting only the given roles (others get 403)."""
-    def check(actor: CurrentUser) -> Actor:
+    async def check(actor: CurrentUser) -> Actor:
         if actor.role not in roles:
             raise HTTPException(403, detail={"code": "FORBIDDEN", "message": "您没有执行此操作的权限。"})
         return actor
@@ -106,7 +135,7 @@ AdminUser = Annotated[Actor, Depends(admin_user)]
 EnterpriseUser = Annotated[Actor, Depends(enterprise_user)]
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """Every query parameter at most once: ``?status=a&status=b`` is refused rather than half-read."""
     keys = [k for k, _ in request.query_params.multi_items()]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
@@ -115,7 +144,7 @@ def single_valued_query(request: Request) -> None:
                                        "ctx": {"error": "该参数只能给出一次"}} for k in repeated])
 
 
-def login_guard(request: Request) -> LoginGuard:
+async def login_guard(request: Request) -> LoginGuard:
     """The application's log-in throttle (one per app, see api.app)."""
     return request.app.state.login_guard
 

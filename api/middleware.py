@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -75,6 +76,11 @@ class BodySizeLimit:
 
 
 def content_security_policy(connect_sources: list[str]) -> str:
+    return _policy(tuple(connect_sources))
+
+
+@lru_cache(maxsize=64)
+def _policy(connect_sources: tuple[str, ...]) -> str:
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",

@@ -1,7 +1,11 @@
 """API throughput over HTTP: "my open problems" and the dossier at N concurrent clients (default 4),
-through a real uvicorn server on the configured API port (``HUIQI_API_PORT``), beside the same queries
-in raw SQLite at the same concurrency, in the same run, on the synthetic ledger of bench_ledger.py
+through the API started exactly as the supervisor starts it (``huiqi.services.api_command``: uvicorn with
+``HUIQI_API_WORKERS`` worker processes) on the configured API port (``HUIQI_API_PORT``), beside the same
+queries in raw SQLite at the same concurrency, in the same run, on the synthetic ledger of bench_ledger.py
 (1,000 enterprises, 50,000 problems). Target (#18): ≥ 300 requests/s for each API line.
+
+Each API line also prints the server's CPU time per request (all its processes, from /proc): on a shared
+machine requests/s follow the load of others, CPU per request much less.
 
     .venv/bin/python bench/bench_api.py [--clients 4] [--requests 150] [--enterprises 1000] [--problems 50000]
 """
@@ -25,6 +29,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_ledger import build, pct  # noqa: E402
 
 TARGET = 300.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its children (the uvicorn workers), from /proc."""
+    total = 0
+    for p in [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def concurrent(make_call, clients: int, per_client: int) -> tuple[list[float], float]:
@@ -56,9 +69,10 @@ def concurrent(make_call, clients: int, per_client: int) -> tuple[list[float], f
     return latencies, len(latencies) / (time.perf_counter() - start)
 
 
-def line(name: str, ms: list[float], rps: float, target: float | None = None) -> None:
+def line(name: str, ms: list[float], rps: float, target: float | None = None, cpu_ms: float | None = None) -> None:
     mark = "" if target is None else ("  (target ≥ %.0f: %s)" % (target, "met" if rps >= target else "NOT met"))
-    print(f"{name:<46} p50 {pct(ms, 50):8.2f} ms   p95 {pct(ms, 95):8.2f} ms   {rps:8.1f} req/s{mark}")
+    cpu = "" if cpu_ms is None else f"   server CPU {cpu_ms:5.2f} ms/req"
+    print(f"{name:<46} p50 {pct(ms, 50):8.2f} ms   p95 {pct(ms, 95):8.2f} ms   {rps:8.1f} req/s{cpu}{mark}")
 
 
 def main():
@@ -76,19 +90,21 @@ def main():
     settings = get_settings()
     import httpx
 
+    from huiqi.services import api_command
     from ledger.db import connect
 
     db = connect()
     info = build(db, args.enterprises, args.problems, random.Random(2026))
     db.close()
     sid, code = info["staff_id"], info["codes"][0]
+    command = api_command(settings, sys.executable)
     print(f"synthetic ledger: {args.enterprises} enterprises, {args.problems} problems; official {info['login']} "
           f"({len(info['codes'])} enterprises); {args.clients} concurrent clients × {args.requests} requests per line")
-
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
-                               "--port", str(settings.api_port), "--log-level", "warning", "--no-access-log"],
-                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    base = f"http://127.0.0.1:{settings.api_port}"
+    print("API started as the supervisor starts it:", " ".join(command[1:]))
+    server_log = open(Path(data) / "api.log", "wb")  # uvicorn's access log, as in the service's log file
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              stdout=server_log, stderr=subprocess.STDOUT)
+    base = f"http://{settings.host}:{settings.api_port}"
     try:
         for _ in range(300):
             try:
@@ -98,6 +114,10 @@ def main():
                 time.sleep(0.2)
         else:
             raise SystemExit(f"the API did not start on {base}")
+        for _ in range(300):  # every worker process up, not only the first
+            if (Path(data) / "api.log").read_bytes().count(b"Application startup complete") >= settings.api_workers:
+                break
+            time.sleep(0.2)
         tok = httpx.post(base + "/api/v1/auth/token", data={"username": info["login"], "password": "Bench@2026"}).json()
         headers = {"Authorization": f"Bearer {tok['access_token']}"}
 
@@ -129,11 +149,15 @@ def main():
             ("API GET /healthz (HTTP floor: no ledger work)", api("/healthz"), None),
         ]
         for name, make, target in lines:
+            http = name.startswith("API")
+            before = cpu_seconds(server.pid) if http else 0.0
             ms, rps = concurrent(make, args.clients, args.requests)
-            line(name, ms, rps, target)
+            cpu_ms = (cpu_seconds(server.pid) - before) * 1000 / (len(ms) + args.clients) if http else None  # + warm-ups
+            line(name, ms, rps, target, cpu_ms)
     finally:
         server.terminate()
         server.wait(timeout=20)
+        server_log.close()
 
 
 if __name__ == "__main__":

@@ -176,6 +176,13 @@ def signal_group(pgid: int, sig: int) -> None:
         pass
 
 
+def api_command(settings: Settings, python: str | None = None) -> list[str]:
+    """How the API is started: by the supervisor, and by bench/bench_api.py so that it measures what runs.
+    uvicorn picks uvloop and httptools (both pinned); ``api_workers`` processes share the port."""
+    return [python or str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "api.app:app",
+            "--host", settings.host, "--port", str(settings.api_port), "--workers", str(settings.api_workers)]
+
+
 def services(settings: Settings) -> list[Service]:
     py = str(REPO_ROOT / ".venv" / "bin" / "python")
     rasa_py = str(REPO_ROOT / ".venv-rasa" / "bin" / "python")
@@ -204,8 +211,7 @@ def services(settings: Settings) -> list[Service]:
                 pid_dir=run_dir),
         *rasa,
         Service("api", "API 与网页", "HUIQI_API_PORT", settings.api_port,
-                [py, "-m", "uvicorn", "api.app:app", "--host", h, "--port", str(settings.api_port)],
-                env, f"http://{h}:{settings.api_port}/healthz", host=h, pid_dir=run_dir),
+                api_command(settings, py), env, f"http://{h}:{settings.api_port}/healthz", host=h, pid_dir=run_dir),
     ]
 
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     api_port: int = 8000
+    api_workers: int = Field(default=2, ge=1, le=16, description="API worker processes (uvicorn --workers); the"
+                             " ledger, log-in throttle and policy base are shared through the data dir")
     embed_model: str = Field(default_factory=_default_embed_model)
     rasa_models_dir: Path | None = Field(default=None, description="Trained Rasa models; default <data_dir>/rasa-models")
     demo_mode: bool = Field(default=False, description="Seed and allow the demo log-ins")

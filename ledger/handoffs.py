@@ -72,10 +72,45 @@ def add_message(db: sqlite_utils.Database, handoff_id: int, text: str, actor: Ac
     return get_handoff(db, handoff_id)
 
 
-def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYSTEM, note: str | None = None) -> dict:
-    """The official hands the conversation back to the bot (or the bot's timeout closes it)."""
+CLOSE_OUTCOMES = {"called_back": "已电话回复企业，人工服务结束", "closed": "工作人员在工作台结束人工服务"}
+HANDOFF_NOT_FOUND = ("HANDOFF_NOT_FOUND", "未找到该人工服务请求，可能已被他人结束。")
+
+
+def _scope(actor: Actor) -> tuple[str, list]:
+    """The one rule for which hand-offs a staff member may see and act on (alias ``h``): those of their
+    enterprises, those assigned to them, and (leaders, admins) those of their office."""
+    cond, args = enterprise_scope(actor, "h.credit_code")
+    extra, extra_args = "h.staff_id = ?", [actor.staff_id]
+    if actor.role in ("leader", "admin"):
+        extra, extra_args = "(h.staff_id = ? OR h.office = ?)", [actor.staff_id, actor.office]
+    return f"({cond} OR {extra})", [*args, *extra_args]
+
+
+def _require_open_for(db: sqlite_utils.Database, actor: Actor, handoff_id: int) -> None:
+    """NotFound unless the hand-off is open and in the staff member's queue (another official's, or one
+    already ended, is reported the same way)."""
+    cond, args = _scope(actor)
+    if one(db, f"SELECT 1 AS x FROM handoffs h WHERE h.id = ? AND h.status = 'open' AND {cond}",
+           [handoff_id, *args]) is None:
+        raise NotFound(*HANDOFF_NOT_FOUND)
+
+
+def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYSTEM, note: str | None = None,
+                  outcome: str | None = None) -> dict:
+    """End the hand-off (the conversation goes back to the bot); on record with who and when.
+
+    A staff member may only end an open hand-off of their own queue (NotFound otherwise), says how
+    (``outcome``: called back or closed) and may add a note. The bot (``SYSTEM``) ends a hand-off on its
+    timeout or when the chat has been handed back. Handing the live chat back is the caller's part
+    (``huiqi.rasa_events``)."""
+    if outcome is not None and outcome not in CLOSE_OUTCOMES:
+        raise Invalid("INVALID_OUTCOME", "结束方式应为 已回电（called_back）或 直接结束（closed）。", field="outcome")
     stamp = clock.iso(clock.now())
     with transaction(db):
+        if actor.is_staff:
+            _require_open_for(db, actor, handoff_id)
+            extra = (note or "").strip()
+            note = CLOSE_OUTCOMES[outcome or "closed"] + (f"：{extra}" if extra else "")
         row = get_handoff(db, handoff_id)
         if row["status"] != "open":
             raise Conflict("HANDOFF_CLOSED", "该人工服务已结束。")
@@ -87,12 +122,8 @@ def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYS
 
 def list_handoffs(db: sqlite_utils.Database, actor: Actor, status: str = "open") -> list[dict]:
     """Hand-offs for the actor: those of their enterprises or assigned to them or their office (leaders)."""
-    cond, args = enterprise_scope(actor, "h.credit_code")
-    extra, extra_args = "h.staff_id = ?", [actor.staff_id]
-    if actor.role in ("leader", "admin"):
-        extra, extra_args = "(h.staff_id = ? OR h.office = ?)", [actor.staff_id, actor.office]
-    rows = db.query(f"SELECT h.id FROM handoffs h WHERE h.status = ? AND ({cond} OR {extra}) ORDER BY h.id",
-                    [status, *args, *extra_args])
+    cond, args = _scope(actor)
+    rows = db.query(f"SELECT h.id FROM handoffs h WHERE h.status = ? AND {cond} ORDER BY h.id", [status, *args])
     return [get_handoff(db, r["id"]) for r in rows]
 
 
@@ -110,9 +141,10 @@ def queue(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
 
 
 def take_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor) -> dict:
-    """A staff member takes the open hand-off (becomes the one who calls back); on record."""
+    """A staff member takes an open hand-off of their queue (becomes the one who calls back); on record."""
     stamp = clock.iso(clock.now())
     with transaction(db):
+        _require_open_for(db, actor, handoff_id)
         row = get_handoff(db, handoff_id)
         if row["status"] != "open":
             raise Conflict("HANDOFF_CLOSED", "该人工服务已结束。")

@@ -1,9 +1,11 @@
 """Log-in throttling: too many failed log-ins lock the account, and the address they come from,
 for a while; each lock-out is recorded in the event log (who, from where, until when).
 
-Counting is done by the ``limits`` library (moving window, in memory): a guard belongs to one API
-process, and the API runs as one process. Only failures count; a successful log-in clears the
-account's count. A locked account is refused before its password is checked, so guessing on stops.
+Failures are counted in the ledger (table ``login_failures``, a moving window), so every API worker
+process sees the same counts and a restart does not reset them. Only failures count; a successful
+log-in clears the account's count. A locked account is refused before its password is checked, so
+guessing on stops. The table is created on first use (``CREATE TABLE IF NOT EXISTS``, as
+``ledger.auth_sessions`` does); rows older than the window are deleted as new ones come in.
 """
 from __future__ import annotations
 
@@ -12,15 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlite_utils
-from limits import RateLimitItemPerMinute, storage, strategies
 
 from ledger import events
 from ledger.actors import SYSTEM
+from ledger.db import transaction
 
 ACCOUNT_FAILURES = 5     # per account and window
 ADDRESS_FAILURES = 20    # per client address and window
 WINDOW_MINUTES = 15
 LOCKOUT_EVENT = "login_lockout"
+DDL = (
+    "CREATE TABLE IF NOT EXISTS login_failures (scope TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(scope, key, at)",
+)
 
 
 @dataclass(frozen=True)
@@ -40,33 +46,51 @@ class Lockout:
                 "如忘记密码，请联系管理员重置。")
 
 
+def _ensure_table(db: sqlite_utils.Database) -> None:
+    if getattr(db, "_login_failures_ready", False):  # once per connection object (pooled ones live long)
+        return
+    with transaction(db):
+        for sql in DDL:
+            db.execute(sql)
+    db._login_failures_ready = True
+
+
 class LoginGuard:
     def __init__(self, account_failures: int = ACCOUNT_FAILURES, address_failures: int = ADDRESS_FAILURES,
                  window_minutes: int = WINDOW_MINUTES):
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-        self._account = RateLimitItemPerMinute(account_failures, window_minutes)
-        self._address = RateLimitItemPerMinute(address_failures, window_minutes)
+        self.limits = {"account": account_failures, "address": address_failures}
+        self.window_s = window_minutes * 60
 
-    def _locked(self, item, scope: str, key: str) -> Lockout | None:
-        if self._limiter.test(item, scope, key):
-            return None
-        return Lockout(self._limiter.get_window_stats(item, scope, key).reset_time, scope)
+    def _locked(self, db: sqlite_utils.Database, scope: str, key: str, now: float) -> Lockout | None:
+        """Locked while the window holds ``limit`` failures; until the oldest of the latest ``limit`` ages out."""
+        limit = self.limits[scope]
+        rows = db.execute("SELECT at FROM login_failures WHERE scope = ? AND key = ? AND at > ? ORDER BY at DESC"
+                          " LIMIT ?", [scope, key, now - self.window_s, limit]).fetchall()
+        return Lockout(rows[-1][0] + self.window_s, scope) if len(rows) >= limit else None
 
-    def check(self, account: str, address: str) -> Lockout | None:
+    def check(self, db: sqlite_utils.Database, account: str, address: str) -> Lockout | None:
         """The lock-out in force for this account or address, or None when a log-in may be tried."""
-        return self._locked(self._account, "account", account) or self._locked(self._address, "address", address)
+        _ensure_table(db)
+        now = time.time()
+        return self._locked(db, "account", account, now) or self._locked(db, "address", address, now)
 
     def failed(self, db: sqlite_utils.Database, account: str, address: str, kind: str) -> Lockout | None:
         """Count a failed log-in; when it locks the account or address, record the lock-out and return it."""
-        self._limiter.hit(self._account, "account", account)
-        self._limiter.hit(self._address, "address", address)
-        lock = self.check(account, address)
-        if lock is not None:
-            until = datetime.fromtimestamp(lock.retry_at, tz=timezone.utc).astimezone().isoformat(timespec="seconds")
-            events.record(db, SYSTEM, LOCKOUT_EVENT, to_value=account,
-                          note=f"{kind}登录连续失败，{'账号' if lock.scope == 'account' else '来源地址'}锁定至 {until}"
-                               f"（账号 {account}，来源地址 {address}）")
+        _ensure_table(db)
+        now = time.time()
+        with transaction(db):
+            db.execute("DELETE FROM login_failures WHERE at <= ?", [now - self.window_s])
+            db.conn.executemany("INSERT INTO login_failures (scope, key, at) VALUES (?, ?, ?)",
+                                [("account", account, now), ("address", address, now)])
+            lock = self._locked(db, "account", account, now) or self._locked(db, "address", address, now)
+            if lock is not None:
+                until = datetime.fromtimestamp(lock.retry_at, tz=timezone.utc).astimezone().isoformat(timespec="seconds")
+                events.record(db, SYSTEM, LOCKOUT_EVENT, to_value=account,
+                              note=f"{kind}登录连续失败，{'账号' if lock.scope == 'account' else '来源地址'}锁定至 {until}"
+                                   f"（账号 {account}，来源地址 {address}）")
         return lock
 
-    def succeeded(self, account: str) -> None:
-        self._limiter.clear(self._account, "account", account)
+    def succeeded(self, db: sqlite_utils.Database, account: str) -> None:
+        _ensure_table(db)
+        with transaction(db):
+            db.execute("DELETE FROM login_failures WHERE scope = 'account' AND key = ?", [account])

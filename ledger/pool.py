@@ -27,10 +27,15 @@ class ConnectionPool:
         self._idle: list[sqlite_utils.Database] = []
         self._lock = threading.Lock()
 
-    def acquire(self, settings: Settings | None = None) -> sqlite_utils.Database:
+    def take_idle(self) -> sqlite_utils.Database | None:
+        """An idle connection, or None when there is none (never opens one, never waits)."""
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
+            return self._idle.pop() if self._idle else None
+
+    def acquire(self, settings: Settings | None = None) -> sqlite_utils.Database:
+        db = self.take_idle()
+        if db is not None:
+            return db
         if not self.path.exists() and settings is not None:
             return connect(settings=settings)  # creates the data dir and the ledger
         return connect(self.path)

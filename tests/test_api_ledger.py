@@ -212,3 +212,11 @@ def test_claimed_credit_code_of_an_anonymous_claimant_is_shown_unverified(client
     # an enterprise filing for itself cannot attach a claimed code
     r = client.post(f"{P}/problems", json={**body, "claimed_credit_code": credit_code_of("eroad")}, headers=who["ent"])
     assert r.status_code == 201 and r.json()["claimed_credit_code"] is None and r.json()["credit_code"] == SHUNDA
+
+
+def test_an_empty_push_status_filter_is_refused_not_ignored(client, who):
+    """``?status=`` is not one of the documented statuses: 422, as for any other unknown status."""
+    for value in ("", "nonsense"):
+        r = client.get(f"{P}/enterprises/{SHUNDA}/pushes", params={"status": value}, headers=who["cadre"])
+        assert r.status_code == 422 and r.json()["code"] == "INVALID_PUSH_STATUS", (value, r.text)
+    assert client.get(f"{P}/enterprises/{SHUNDA}/pushes", headers=who["cadre"]).status_code == 200

@@ -27,12 +27,20 @@ def app_env(tmp_path_factory):
         yield settings
 
 
-@pytest.fixture
-def client(app_env):
-    """A fresh app per test: its own log-in throttle."""
+def fresh_app_client(app_env) -> TestClient:
     from api.app import create_app
 
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    return TestClient(create_app(), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(app_env):
+    """A fresh app per test, with no failed log-ins on record (the throttle counts them in the ledger)."""
+    db = connect(settings=app_env)
+    if "login_failures" in db.table_names():
+        db.execute("DELETE FROM login_failures")
+    db.close()
+    with fresh_app_client(app_env) as c:
         yield c
 
 
@@ -153,6 +161,17 @@ def test_wrong_passwords_lock_the_account_with_a_chinese_retry_time_and_an_event
     rows = db.execute("SELECT actor, note FROM events WHERE type = 'login_lockout' AND to_value = 'staff:liuyang'").fetchall()
     db.close()
     assert rows and rows[-1][0] == "system" and "锁定" in rows[-1][1]
+
+
+def test_a_lock_out_holds_in_every_api_process_and_after_a_restart(client, app_env):
+    """The API runs several worker processes: failures counted by one lock the account in all of them."""
+    for _ in range(5):
+        r = client.post(f"{P}/auth/token", data={"username": "zhaolei", "password": "wrong-password"})
+    assert_error(r, 429, "LOGIN_LOCKED")
+    with fresh_app_client(app_env) as other_process:
+        r = other_process.post(f"{P}/auth/token", data={"username": "zhaolei", "password": "Cadre@2026"})
+        assert_error(r, 429, "LOGIN_LOCKED")
+        login(other_process, "liuyang", "Cadre@2026")  # only that account
 
 
 def test_many_failures_from_one_address_lock_that_address(client):

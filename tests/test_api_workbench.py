@@ -4,9 +4,13 @@ queue, bulk enterprise import (all or nothing, with a per-row report) and the co
 (no inline script, user text never written as HTML)."""
 from __future__ import annotations
 
+import http.server
 import io
+import json
 import random
 import re
+import threading
+import urllib.parse
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,7 +38,8 @@ def client(tmp_path_factory):
 @pytest.fixture(scope="module")
 def who(client):
     return {"admin": bearer(client, "admin", "Admin@2026"), "leader": bearer(client, "wangjianguo", "Leader@2026"),
-            "cadre": bearer(client, "zhangwei", "Cadre@2026"), "other_cadre": bearer(client, "chenjing", "Cadre@2026")}
+            "cadre": bearer(client, "zhangwei", "Cadre@2026"), "other_cadre": bearer(client, "chenjing", "Cadre@2026"),
+            "other_leader": bearer(client, "lixiaomei", "Leader@2026")}
 
 
 def actions(client, headers, ticket):
@@ -141,6 +146,68 @@ def test_the_hand_off_queue_shows_the_transcript_and_who_to_call_and_closes_once
     assert r.json()["status"] == "closed" and r.json()["handed_back"] is False  # no Rasa in this test
     assert handoffs.open_handoff(db, "conv-console-1") is None
     assert client.post(f"{P}/workbench/handoffs/{opened['id']}/close", headers=who["cadre"]).status_code == 404
+    db.close()
+
+
+class _RasaHttpApi(http.server.BaseHTTPRequestHandler):
+    """Records what the API sends to Rasa's HTTP API (trigger_intent) and answers as Rasa does."""
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).received.append((urllib.parse.urlsplit(self.path), body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"tracker": {}, "messages": []}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def rasa_http_api(monkeypatch):
+    """Rasa's HTTP API at an OS-assigned local port, and the settings pointing at it."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _RasaHttpApi)
+    _RasaHttpApi.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HUIQI_RASA_PORT", str(server.server_port))
+    get_settings.cache_clear()
+    yield _RasaHttpApi.received
+    server.shutdown()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_closing_a_hand_off_hands_the_chat_back_and_is_on_record(client, who, rasa_http_api):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-console-3", transcript="企业：请人工帮忙",
+                                      credit_code=credit_code_of("shunda"))
+    r = client.post(f"{P}/workbench/handoffs/{opened['id']}/close", headers=who["cadre"],
+                    json={"outcome": "called_back", "note": "已电话答复"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "closed" and r.json()["handed_back"] is True
+    [(url, body)] = rasa_http_api
+    assert url.path == "/conversations/conv-console-3/trigger_intent" and body["name"] == "EXTERNAL_handback"
+    assert urllib.parse.parse_qs(url.query)["token"] == [get_settings().rasa_api_token()]
+    ev = db.execute("SELECT actor, at, note FROM events WHERE type = 'handoff_closed' ORDER BY id DESC LIMIT 1").fetchone()
+    assert ev[0] == "zhangwei" and ev[1] and ev[2] == "已电话回复企业，人工服务结束：已电话答复"
+    db.close()
+
+
+def test_one_close_for_hand_offs_and_only_in_the_officials_own_queue(client, who):
+    closes = [path for path in client.get("/openapi.json").json()["paths"] if "handoffs" in path and path.endswith("/close")]
+    assert closes == ["/api/v1/workbench/handoffs/{handoff_id}/close"]
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-console-4", transcript="企业：我要人工",
+                                      credit_code=credit_code_of("shunda"))
+    for role in ("other_cadre", "other_leader"):  # 行政审批科: not shunda's official, not that office
+        for action in ("take", "close"):
+            r = client.post(f"{P}/workbench/handoffs/{opened['id']}/{action}", headers=who[role])
+            assert r.status_code == 404 and r.json()["code"] == "HANDOFF_NOT_FOUND", (role, action, r.text)
+    assert handoffs.open_handoff(db, "conv-console-4")["id"] == opened["id"]  # still open, untouched
+    r = client.post(f"{P}/workbench/handoffs/{opened['id']}/close", headers=who["leader"])  # shunda's office
+    assert r.status_code == 200 and r.json()["closed_by"] == "wangjianguo"
     db.close()
 
 

@@ -230,7 +230,7 @@ def test_a_hand_off_shows_in_the_console_and_closing_it_hands_the_chat_back(laun
     card.get_by_role("button", name="已回电，结束并交还智能客服").click()
     expect(page.locator("article.handoff").filter(has_text=marker)).to_have_count(0)
     bot_bubble(chat, "工作人员已结束人工服务")
-    open_now = api.get("/api/v1/handoffs", headers=token(api, CADRE, "cadre")).json()
+    open_now = api.get("/api/v1/workbench/handoffs", headers=token(api, CADRE, "cadre")).json()
     assert all(marker not in h["transcript"] for h in open_now)
 
 

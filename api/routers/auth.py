@@ -34,14 +34,14 @@ def _locked(lock) -> HTTPException:
 def _throttled_login(guard: LoginGuard, db, request: Request, account: str, kind: str,
                      attempt: Callable[[], dict | None], refusal: str) -> dict:
     address = request.client.host if request.client else "unknown"
-    lock = guard.check(account, address)
+    lock = guard.check(db, account, address)
     if lock is not None:
         raise _locked(lock)
     who = attempt()
     if who is None:
         lock = guard.failed(db, account, address, kind)
         raise _locked(lock) if lock is not None else _refused(refusal)
-    guard.succeeded(account)
+    guard.succeeded(db, account)
     return who
 
 

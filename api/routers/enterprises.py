@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from api.deps import AdminUser, CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError
+from api.responses import LedgerJSON
 from api.schemas import (AUTH_ERRORS, DossierOut, EnterpriseListItem, EnterpriseOut, PushOut, VisitOut, errors)
 from api.validators import (CODE_MAX, LINE_MAX, NAME_MAX, PASSWORD_MAX, TEXT_MAX, Body, CreditCodePath, choice_query,
                             one_of)
@@ -92,7 +93,7 @@ def _visible(db, actor: Actor, credit_code: str) -> str:
 
 @router.get("", summary="我的包抓企业（管理员：全部）", response_model=list[EnterpriseListItem])
 def list_enterprises(actor: CurrentUser, db: DbDep):
-    return enterprise_overview(db, actor)
+    return LedgerJSON(enterprise_overview(db, actor))
 
 
 @router.post("", status_code=201, summary="企业建档（管理员）", response_model=EnterpriseOut, responses=errors(409))
@@ -129,7 +130,7 @@ def get_dossier(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, sett
                 format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json"):
     doc = dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff,
                   viewer=actor)
-    return _xlsx(doc) if format == "xlsx" else doc
+    return _xlsx(doc) if format == "xlsx" else LedgerJSON(doc)
 
 
 @router.get("/{credit_code}/dossier.xlsx", summary="一企一档（Excel 表格）", response_class=Response,
@@ -142,7 +143,7 @@ def get_dossier_xlsx(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep,
 @router.get("/{credit_code}/pushes", summary="政策推送记录", response_model=list[PushOut], responses=errors(404))
 def get_pushes(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep,
                status: choice_query(pushes.STATUS_LABELS, "按状态筛选") = None):
-    if status and status not in pushes.STATUS_LABELS:
+    if status is not None and status not in pushes.STATUS_LABELS:  # an empty ?status= too
         raise ApiError(422, "INVALID_PUSH_STATUS", f"推送状态应为以下之一：{'、'.join(pushes.STATUS_LABELS)}。",
                        field="status")
     return pushes.list_pushes(db, _visible(db, actor, credit_code), status)

@@ -1,5 +1,5 @@
 """Problems (企业诉求): listing with filters, one problem with its history, filing, and the single
-events endpoint through which every change is made. Also the hand-off queue (转人工)."""
+events endpoint through which every change is made. (The hand-off queue, 转人工, is in the workbench router.)"""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field, model_validator
 
-from api.deps import CurrentUser, DbDep, SettingsDep, StaffUser
+from api.deps import CurrentUser, DbDep, SettingsDep
 from api.errors import ApiError
-from api.schemas import AUTH_ERRORS, HandoffOut, ProblemDetail, ProblemOut, errors
-from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, IdPath, TicketPath, choice_query,
+from api.responses import LedgerJSON
+from api.schemas import AUTH_ERRORS, ProblemDetail, ProblemOut, errors
+from api.validators import (CODE_MAX, MAX_INT, NAME_MAX, TEXT_MAX, Body, CodeQuery, TicketPath, choice_query,
                             one_of)
 from huiqi.vocabulary import RATINGS
-from ledger import events as ev, handoffs, problems as pr, workflow as wf
+from ledger import events as ev, problems as pr, workflow as wf
 from ledger.access import require_enterprise
 
 router = APIRouter(tags=["problems"], responses=AUTH_ERRORS)
@@ -83,7 +84,7 @@ def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: 
     items = pr.list_problems(db, actor, status=status, overdue=overdue, category=category, credit_code=credit_code,
                              open_only=open, escalated=escalated, pending_extension=pending_extension, limit=limit,
                              offset=offset, settings=settings)
-    return items if actor.is_staff else [pr.for_business(p) for p in items]
+    return LedgerJSON(items if actor.is_staff else [pr.for_business(p) for p in items])
 
 
 @router.post("/problems", status_code=201, summary="登记诉求（工作人员代为登记，或企业自行提交）",
@@ -102,7 +103,7 @@ def file_problem(body: ProblemIn, actor: CurrentUser, db: DbDep, settings: Setti
 @router.get("/problems/{ticket_no}", summary="诉求详情与办理过程", description=CLAIMED_FIELDS_DOC,
             response_model=ProblemDetail, responses=errors(404))
 def get_problem(ticket_no: TicketPath, actor: CurrentUser, db: DbDep, settings: SettingsDep):
-    return pr.get_problem(db, actor, ticket_no, settings=settings)
+    return LedgerJSON(pr.get_problem(db, actor, ticket_no, settings=settings))
 
 
 @router.post("/problems/{ticket_no}/events", response_model=ProblemDetail, responses=errors(404, 409),
@@ -136,16 +137,3 @@ def add_event(ticket_no: TicketPath, body: EventIn, actor: CurrentUser, db: DbDe
             raise ApiError(404, "EVENT_NOT_FOUND", "该诉求下没有这条记录，请核对编号。", field="corrects")
         ev.correct(db, actor, body.corrects, body.note or "")
     return pr.get_problem(db, actor, ticket_no, settings=settings)
-
-
-@router.get("/handoffs", summary="待接待的转人工请求", response_model=list[HandoffOut])
-def list_handoffs(actor: StaffUser, db: DbDep):
-    return handoffs.list_handoffs(db, actor)
-
-
-@router.post("/handoffs/{handoff_id:int}/close", summary="结束人工接待，交还智能客服", response_model=HandoffOut,
-             responses=errors(404, 409))
-def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep):
-    if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
-        raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求。")
-    return handoffs.close_handoff(db, handoff_id, actor)

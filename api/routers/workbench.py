@@ -4,8 +4,6 @@ closing a hand-off with the chat handed back to the bot, and bulk enterprise imp
 A thin adapter: the rules live in ``ledger`` (the funnels in ``ledger.pushes``)."""
 from __future__ import annotations
 
-from typing import Literal
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -13,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AdminUser, DbDep, SettingsDep, StaffUser, require_roles
-from api.validators import IdPath
+from api.validators import IdPath, one_of
 from api.schemas import (AUTH_ERRORS, AssigneeOut, CountsOut, DashboardOut, EnterpriseImportOut, HandoffOut,
                          PortfolioOut, ProblemActionsOut, VocabularyOut, errors)
 from api.errors import ApiError
@@ -107,24 +105,16 @@ def handoff_queue(actor: StaffUser, db: DbDep) -> list[dict]:
     return handoffs.queue(db, actor)
 
 
-def _my_handoff(db, actor: Actor, handoff_id: int) -> None:
-    if not any(h["id"] == handoff_id for h in handoffs.list_handoffs(db, actor)):
-        raise ApiError(404, "HANDOFF_NOT_FOUND", "未找到该人工服务请求，可能已被他人结束。")
-
-
 @router.post("/handoffs/{handoff_id:int}/take", summary="接待这条转人工请求（由我回电）", response_model=HandoffOut,
              responses=errors(404, 409))
 def take_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep) -> dict:
-    _my_handoff(db, actor, handoff_id)
     return handoffs.take_handoff(db, handoff_id, actor)
 
 
 class CloseIn(BaseModel):
-    outcome: Literal["called_back", "closed"] = Field("closed", description="called_back：已回电处理；closed：直接结束")
+    outcome: one_of("结束方式", handoffs.CLOSE_OUTCOMES) = Field(
+        "closed", description="called_back：已回电处理；closed：直接结束")
     note: str | None = Field(None, max_length=1000)
-
-
-CLOSE_NOTES = {"called_back": "已电话回复企业，人工服务结束", "closed": "工作人员在工作台结束人工服务"}
 
 
 @router.post("/handoffs/{handoff_id:int}/close", summary="结束人工接待（已回电或直接结束）并把对话交还智能客服",
@@ -132,9 +122,7 @@ CLOSE_NOTES = {"called_back": "已电话回复企业，人工服务结束", "clo
 def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep, settings: SettingsDep,
                   body: CloseIn | None = None) -> dict:
     body = body or CloseIn()
-    _my_handoff(db, actor, handoff_id)
-    note = CLOSE_NOTES[body.outcome] + (f"：{body.note.strip()}" if body.note and body.note.strip() else "")
-    closed = handoffs.close_handoff(db, handoff_id, actor, note=note)
+    closed = handoffs.close_handoff(db, handoff_id, actor, note=body.note, outcome=body.outcome)
     closed["handed_back"] = trigger_intent(closed["conversation_id"], HANDBACK_INTENT, settings=settings)
     return closed
 
