@@ -35,6 +35,21 @@ def test_empty_query_is_422_in_chinese_and_long_query_is_truncated(client):
     assert r.status_code == 200 and r.json()["truncated"] is True
 
 
+def test_the_documented_query_pattern_refuses_exactly_the_queries_the_base_calls_blank(client):
+    """The OpenAPI pattern is what clients (and the contract test) read: a query it allows must not be refused as
+    blank, and one it refuses must be. Python and JSON Schema disagree on some whitespace (U+001C, U+0085, U+FEFF)."""
+    import re
+
+    pattern = client.get("/openapi.json").json()["components"]["schemas"]["SearchIn"]["properties"]["query"]["pattern"]
+    assert "\\s" not in pattern.lower(), "\\s means other characters in JSON Schema than in Python: spell them out"
+    for text in ["\x1c", "\x1f", "\x85", "\ufeff", "\u3000", "\xa0 \t", "\u2028", "a", "\x1c网约车", "\x00"]:
+        documented_ok = re.search(pattern, text) is not None
+        r = client.post("/api/v1/policies/search", json={"query": text})
+        assert (r.status_code == 200) == documented_ok, (repr(text), r.status_code)
+        if not documented_ok:
+            assert r.json()["code"] == "QUERY_EMPTY"
+
+
 def test_match_with_profile_is_open(client):
     profile = {"industry": "网约车/出租", "size": "小", "region": "甘肃省/兰州市", "tags": []}
     r = client.post("/api/v1/policies/match", json={"profile": profile, "needs": "网约车许可"})

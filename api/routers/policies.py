@@ -30,6 +30,7 @@ from huiqi.settings import get_settings
 from huiqi.vocabulary import REDEMPTION_MODES
 from policies_kb.base import PolicyBase
 from policies_kb.kinds import KINDS
+from policies_kb.search import NOT_BLANK_PATTERN
 
 from api.deps import DbDep, OptionalUser, require_roles
 from api.schemas import AUTH_ERRORS, errors
@@ -72,7 +73,7 @@ def _actor(staff: Any) -> str:
 # ---- request bodies ----------------------------------------------------------------------
 class SearchIn(Body):
     query: str = Field(..., max_length=20000, description="问题（超过 512 字只取前 512 字）",
-                       json_schema_extra={"pattern": r"\S"})  # blank → 422 QUERY_EMPTY from the base
+                       json_schema_extra={"pattern": NOT_BLANK_PATTERN})  # blank → 422 QUERY_EMPTY from the base
     top_k: int = Field(5, ge=1, le=50)
 
 
