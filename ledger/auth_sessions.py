@@ -18,7 +18,7 @@ from huiqi import tokens
 from huiqi.settings import Settings
 from huiqi.token_digest import token_digest
 from ledger import clock
-from ledger.db import transaction
+from ledger.db import ensure_tables, transaction
 
 STAFF, ENTERPRISE = "staff", "enterprise"
 DDL = (
@@ -46,15 +46,13 @@ def kind_of(role: str) -> str:
 
 
 def ensure_table(db: sqlite_utils.Database) -> None:
-    if getattr(db, "_auth_sessions_ready", False):  # once per connection object (pooled ones live long)
-        return
-    with transaction(db):
-        for sql in DDL:
-            db.execute(sql)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(auth_sessions)").fetchall()}
-        for sql in DIGEST_DDL[0 if "token_digest" not in columns else 1:]:
-            db.execute(sql)
-    db._auth_sessions_ready = True
+    ensure_tables(db, "auth_sessions", DDL, _add_token_digest)
+
+
+def _add_token_digest(db: sqlite_utils.Database) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(auth_sessions)").fetchall()}
+    for sql in DIGEST_DDL[0 if "token_digest" not in columns else 1:]:
+        db.execute(sql)
 
 
 def open_session(db: sqlite_utils.Database, subject: str, role: str, minutes: int,

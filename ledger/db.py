@@ -5,7 +5,7 @@ import contextlib
 import os
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -76,6 +76,21 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def ensure_tables(db: sqlite_utils.Database, name: str, ddl: Iterable[str],
+                  migrate: Callable[[sqlite_utils.Database], None] | None = None) -> None:
+    """Create working-state tables that are not in the numbered schema (``CREATE ... IF NOT EXISTS`` statements in
+    ``ddl``, then ``migrate`` for columns added later), once per connection object: pooled ones live long."""
+    flag = f"_{name}_ready"
+    if getattr(db, flag, False):
+        return
+    with transaction(db):
+        for sql in ddl:
+            db.execute(sql)
+        if migrate is not None:
+            migrate(db)
+    setattr(db, flag, True)
 
 
 def insert(db: sqlite_utils.Database, table: str, row: dict) -> int:

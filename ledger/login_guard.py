@@ -17,7 +17,7 @@ import sqlite_utils
 
 from ledger import events
 from ledger.actors import SYSTEM
-from ledger.db import transaction
+from ledger.db import ensure_tables, transaction
 
 ACCOUNT_FAILURES = 5     # per account and window
 ADDRESS_FAILURES = 20    # per client address and window
@@ -47,12 +47,7 @@ class Lockout:
 
 
 def _ensure_table(db: sqlite_utils.Database) -> None:
-    if getattr(db, "_login_failures_ready", False):  # once per connection object (pooled ones live long)
-        return
-    with transaction(db):
-        for sql in DDL:
-            db.execute(sql)
-    db._login_failures_ready = True
+    ensure_tables(db, "login_failures", DDL)
 
 
 class LoginGuard:
