@@ -207,11 +207,6 @@ class SyncOut(Out):
     withdrawn: int
 
 
-class FunnelOut(Out):
-    title: str
-    stage_labels: dict[str, str]
-
-
 # ---- dossier, statistics, chat ----------------------------------------------------------------
 class DossierOut(Out):
     generated_at: str
@@ -308,9 +303,17 @@ class PortfolioOut(Out):
 
 
 class FunnelOut(Out):
+    """One measure's redemption funnel (``ledger.pushes.redemption_funnel``) with its title."""
     measure_id: str
     title: str
+    stages: dict[str, int]   # how many pushes reached each stage (cumulative)
+    current: dict[str, int]  # how many pushes are in each status now
     outstanding: int  # outstanding pushes, by ledger.pushes.OUTSTANDING (as the list with outstanding=true)
+
+
+class MeasureFunnelOut(FunnelOut):
+    """The funnel of one measure as its own page shows it, with the stage names in Chinese."""
+    stage_labels: dict[str, str]
 
 
 class DashboardOut(Out):

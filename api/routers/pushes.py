@@ -23,7 +23,7 @@ from pydantic import Field
 
 from api.deps import AdminUser, CurrentUser, DbDep
 from api.routers import policies
-from api.schemas import (AUTH_ERRORS, CategoriesOut, FunnelOut, OptOutChange, OptOutsOut, PushDetail, PushListOut,
+from api.schemas import (AUTH_ERRORS, CategoriesOut, MeasureFunnelOut, OptOutChange, OptOutsOut, PushDetail, PushListOut,
                          PushOut, SyncOut, errors)
 from api.validators import CODE_MAX, LINE_MAX, NAME_MAX, Body, CodeQuery, IdPath, ShortQuery, choice_query
 from huiqi.errors import Forbidden, Invalid
@@ -155,7 +155,7 @@ def set_status(push_id: IdPath, body: StatusIn, actor: CurrentUser, db: DbDep) -
 
 
 @funnel_router.get("/{measure_id}/funnel", summary="政策兑现漏斗：推送、送达、查看、申请、兑现（管理员）",
-                   response_model=FunnelOut, responses=errors(404))
+                   response_model=MeasureFunnelOut, responses=errors(404))
 def funnel(measure_id: Annotated[str, Path(max_length=NAME_MAX)], actor: AdminUser, db: DbDep,
            base=Depends(policies.get_base)) -> dict:
     measure = base.get(measure_id)  # 404 MEASURE_NOT_FOUND when unknown
