@@ -9,6 +9,7 @@ import sqlite_utils
 from openpyxl import load_workbook
 
 from huiqi.errors import HuiqiError, Invalid
+from huiqi.text import decode_text
 from ledger import credit_code as cc
 from ledger.actors import Actor
 from ledger.db import transaction
@@ -42,13 +43,8 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
             raise Invalid("IMPORT_UNREADABLE", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未加密。", field="file") from exc
         table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
     elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
+        text = decode_text(data)
+        if text is None:
             raise Invalid("IMPORT_UNREADABLE", "无法识别 CSV 文件的编码，请另存为 UTF-8 编码后重试。", field="file")
         table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     else:

@@ -17,11 +17,11 @@ import zipfile
 from pathlib import Path
 
 from huiqi.errors import Invalid
+from huiqi.text import decode_text
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PDF_PAGES = 500
-_TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -68,13 +68,8 @@ def _corrupt(path: Path, kind: str) -> Invalid:
 def _decode(data: bytes, path: Path) -> str:
     if b"\x00" in data[:65536]:
         raise _binary(path)
-    for encoding in _TEXT_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_text(data)
+    if text is None:
         raise _binary(path)
     sample = text[:65536]
     if sample and len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
