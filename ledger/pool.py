@@ -7,10 +7,8 @@ the pool keeps at most ``max_idle`` idle connections per ledger file.
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 from pathlib import Path
-from typing import Iterator
 
 import sqlite_utils
 
@@ -71,15 +69,3 @@ def pool_for(settings: Settings | None = None) -> ConnectionPool:
         if key not in _pools:
             _pools[key] = ConnectionPool(s.ledger_path)
         return _pools[key]
-
-
-@contextlib.contextmanager
-def borrowed(settings: Settings | None = None) -> Iterator[sqlite_utils.Database]:
-    """A pooled ledger connection for the duration of the block."""
-    s = settings or get_settings()
-    pool = pool_for(s)
-    db = pool.acquire(s)
-    try:
-        yield db
-    finally:
-        pool.release(db)

@@ -1,7 +1,7 @@
 """Pooled ledger connections (the API's per-request connection): reused, never handed out inside a
 transaction, bounded."""
 from huiqi.settings import Settings
-from ledger.pool import ConnectionPool, borrowed
+from ledger.pool import ConnectionPool, pool_for
 
 
 def test_a_returned_connection_is_reused_and_an_open_transaction_is_rolled_back(tmp_path):
@@ -23,9 +23,14 @@ def test_a_returned_connection_is_reused_and_an_open_transaction_is_rolled_back(
     pool.close()
 
 
-def test_borrowed_gives_each_concurrent_user_its_own_connection(tmp_path):
+def test_the_pool_gives_each_concurrent_user_its_own_connection(tmp_path):
     s = Settings(data_dir=tmp_path)
-    with borrowed(s) as a, borrowed(s) as b:
-        assert a is not b
-    with borrowed(s) as c:
-        assert c in (a, b)
+    pool = pool_for(s)
+    a, b = pool.acquire(s), pool.acquire(s)
+    assert a is not b
+    pool.release(a)
+    pool.release(b)
+    c = pool.acquire(s)
+    assert c in (a, b)
+    pool.release(c)
+    pool.close()
