@@ -21,6 +21,9 @@ from huiqi.settings import REPO_ROOT, Settings, get_settings
 
 RASA = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/rasa_ext", "bot/jieba")
+# Modules of bot/rasa_ext that only the running server loads (channels in credentials.yml, the tracker store in
+# endpoints.yml): no trained component reads them, so changing them does not call for a new model.
+SERVER_ONLY = ("bot/rasa_ext/channels.py", "bot/rasa_ext/tracker_store.py")
 ENCODER_DIR = encoder_onnx.BUILD_DIR.relative_to(REPO_ROOT)  # the OnnxEncoderFeaturizer's model_dir in config.yml
 KEEP_MODELS = 3
 
@@ -32,7 +35,8 @@ def fingerprint(root: Path = REPO_ROOT) -> str:
     digest = hashlib.sha256()
     for name in MODEL_INPUTS:
         base = root / name
-        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                                                      and p.relative_to(root).as_posix() not in SERVER_ONLY)
         for path in files:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())

@@ -106,6 +106,20 @@ def test_bot_model_fingerprint_follows_the_encoder(tmp_path):
     assert len({base, with_a, botmodel.fingerprint(tmp_path)}) == 3
 
 
+def test_bot_model_fingerprint_follows_trained_components_not_server_modules(tmp_path):
+    ext = tmp_path / "bot" / "rasa_ext"
+    ext.mkdir(parents=True)
+    (ext / "svm_classifier.py").write_text("# a trained component\n")
+    (ext / "tracker_store.py").write_text("# loaded by the server only\n")
+    base = botmodel.fingerprint(tmp_path)
+    (ext / "tracker_store.py").write_text("# loaded by the server only, changed\n")
+    assert botmodel.fingerprint(tmp_path) == base, "a tracker store change must not retrain the bot"
+    (ext / "svm_classifier.py").write_text("# a trained component, changed\n")
+    assert botmodel.fingerprint(tmp_path) != base
+    for name in botmodel.SERVER_ONLY:
+        assert (botmodel.REPO_ROOT / name).is_file(), f"{name} is named as server-only but does not exist"
+
+
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs .venv-rasa (make setup)")
 def test_featurizer_adds_one_row_per_jieba_token_and_a_sentence_row(exported):
     code = """
