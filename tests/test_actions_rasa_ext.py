@@ -171,6 +171,38 @@ def test_svm_intent_classifier_survives_saving_and_loading_and_ranks_by_probabil
         assert 0 < parsed["confidence"] <= 1 and abs(sum(ranking) - 1) < 1e-6
 
 
+def test_svm_stacked_folds_give_scikit_learns_calibrated_probabilities():
+    """The classifier's one-product prediction equals CalibratedClassifierCV.predict_proba (which it replaces at
+    prediction time) on sparse and dense features, 3 and 7 classes, for messages it has and has not seen."""
+    out = in_rasa("""
+import json
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import LinearSVC
+from bot.rasa_ext.svm_classifier import CalibratedScores
+
+rng = np.random.default_rng(0)
+result = []
+for classes in (3, 7):
+    y = np.repeat([f"intent_{i}" for i in range(classes)], 12)
+    X = hstack([csr_matrix(rng.poisson(0.3, (len(y), 40)).astype(float)), csr_matrix(rng.normal(size=(len(y), 8)))]).tocsr()
+    X[np.arange(len(y)), np.searchsorted(np.unique(y), y)] += 2.0  # learnable
+    clf = CalibratedClassifierCV(LinearSVC(C=0.1, class_weight="balanced", dual=True, random_state=0), method="sigmoid",
+                                 cv=5).fit(X, y)
+    unseen = hstack([csr_matrix(rng.poisson(0.3, (9, 40)).astype(float)), csr_matrix(rng.normal(size=(9, 8)))]).tocsr()
+    stacked = CalibratedScores(clf)
+    result.append([CalibratedScores.supports(clf), list(stacked.classes_) == list(clf.classes_),
+                   float(max(abs(stacked.predict_proba(m) - clf.predict_proba(m)).max() for m in (X, unseen)))])
+binary = CalibratedClassifierCV(LinearSVC(dual=True), cv=2).fit(rng.normal(size=(8, 3)), [0, 1] * 4)
+print(json.dumps([result, CalibratedScores.supports(binary)]))
+""")
+    result, binary_supported = out
+    for supported, same_classes, max_difference in result:
+        assert supported and same_classes and max_difference < 1e-12
+    assert binary_supported is False, "a binary SVM has one decision column: scikit-learn's own path must be used"
+
+
 def test_svm_intent_classifier_refuses_an_intent_with_one_example():
     out = train_svm({"goodbye": ["再见"]})
     assert "at least 2 examples" in out["error"]
@@ -247,26 +279,136 @@ print(json.dumps([type(store).__name__, conn.execute("PRAGMA journal_mode").fetc
     assert out == ["WalSQLTrackerStore", "wal", "王经理", "13919191234", "你好", 3, True]
 
 
+def test_the_tracker_store_reads_and_writes_as_rasas_own_sql_store_on_pooled_connections(tmp_path):
+    """The plain-SQL reads and writes give the trackers Rasa's own SQLTrackerStore gives (latest session only,
+    or every session; only new events appended), and a turn no longer opens (and closes) a connection."""
+    db = tmp_path / "tracker.sqlite3"
+    out = in_rasa(f"""
+import asyncio, json, time
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from bot.rasa_ext.tracker_store import POOL_SIZE, WalSQLTrackerStore
+domain = Domain.from_path("bot/domain.yml")
+ours = WalSQLTrackerStore(domain=domain, dialect="sqlite", db={str(db)!r})
+rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db={str(db)!r})
+opened = []
+sa.event.listen(ours.engine, "connect", lambda *_: opened.append(1))
+t0 = time.time()
+first = [SessionStarted(timestamp=t0), UserUttered("旧会话", timestamp=t0 + 1), SlotSet("contact_name", "老王", timestamp=t0 + 2)]
+second = [ActionExecuted("action_session_start", timestamp=t0 + 10), SessionStarted(timestamp=t0 + 11),
+          UserUttered("新会话", timestamp=t0 + 12)]
+
+def dump(tracker):
+    return [e.as_dict() for e in tracker.events] if tracker else None
+
+async def run():
+    tracker = DialogueStateTracker.from_events("s1", first, domain.slots)
+    for _ in range(30):
+        await ours.save(tracker)  # nothing new after the first: nothing added
+    tracker = DialogueStateTracker.from_events("s1", first + second, domain.slots)
+    await ours.save(tracker)
+    latest = [dump(await store.retrieve("s1")) for store in (ours, rasas)]
+    full = [dump(await store.retrieve_full_tracker("s1")) for store in (ours, rasas)]
+    await rasas.save(DialogueStateTracker.from_events("s2", second, domain.slots))  # written by Rasa, read by ours
+    s2 = [dump(await store.retrieve("s2")) for store in (ours, rasas)]
+    missing = [await store.retrieve("nobody") for store in (ours, rasas)]
+    for i in range(40):
+        await ours.save(DialogueStateTracker.from_events(f"p{{i}}", [UserUttered("你好")], domain.slots))
+        await ours.retrieve(f"p{{i}}")
+    return latest, full, s2, missing
+
+latest, full, s2, missing = asyncio.run(run())
+rows = sa.create_engine("sqlite:///{db}").connect().exec_driver_sql("SELECT count(*) FROM events WHERE sender_id = 's1'").scalar()
+print(json.dumps([latest[0] == latest[1], [e["event"] for e in latest[0]], full[0] == full[1], len(full[0]), rows,
+                  s2[0] == s2[1], missing, len(opened) <= POOL_SIZE]))
+""")
+    same_latest, latest_events, same_full, full_events, stored, same_s2, missing, pooled = out
+    assert same_latest and latest_events == ["session_started", "user"], "only the latest session is read"
+    assert same_full and full_events == 6 and stored == 6, "every session is kept, and each event stored once"
+    assert same_s2 and missing == [None, None]
+    assert pooled, "80 reads and writes must reuse the pool's connections"
+
+
+def test_action_calls_reuse_one_kept_alive_connection():
+    """Rasa's calls to the action server go over one kept-alive connection (not a new session and TCP connection
+    per call), with the endpoint's token, and a new connection is made when the server has closed the old one."""
+    out = in_rasa("""
+import asyncio, json
+from aiohttp import web
+import huiqi.rasa_launcher  # noqa: F401  (patches EndpointConfig.session)
+from rasa.utils.endpoints import EndpointConfig
+
+async def main():
+    peers, tokens = [], []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        tokens.append(request.query.get("token"))
+        return web.json_response({"events": [], "responses": [{"text": (await request.json())["n"]}]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", token="s3cret")
+    answers = [await endpoint.request(json={"n": str(i)}, method="post") for i in range(5)]
+    await runner.cleanup()  # the server goes away (closing its connections) and comes back on the same port
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    answers.append(await endpoint.request(json={"n": "after restart"}, method="post"))
+    await runner.cleanup()
+    return [a["responses"][0]["text"] for a in answers], len(set(peers[:5])), peers[5] != peers[0], set(tokens)
+
+texts, connections, reconnected, tokens = asyncio.run(main())
+print(json.dumps([texts, connections, reconnected, sorted(tokens)]))
+""")
+    texts, connections, reconnected, tokens = out
+    assert texts == ["0", "1", "2", "3", "4", "after restart"]
+    assert connections == 1, "five calls in a row must share one connection"
+    assert reconnected and tokens == ["s3cret"]
+
+
 def test_rasa_checks_action_answers_against_its_schema_with_one_validator():
-    """The launcher's validator is built once and still refuses an answer that breaks Rasa's schema."""
+    """The launcher's validator is built once and accepts and refuses exactly the answers Rasa's own schema
+    (with its oneOf over every event type) accepts and refuses."""
     out = in_rasa("""
 import json
+import jsonschema
 from jsonschema import ValidationError
 import huiqi.rasa_launcher as launcher
 from rasa.core.actions.action import RemoteAction
+schema = RemoteAction.action_response_format_spec()
+rasa_own = jsonschema.validators.validator_for(schema)(schema)
 action = RemoteAction("action_x", None)
-good = {"events": [{"event": "slot", "name": "contact_name", "value": "王"}], "responses": [{"text": "好"}]}
-ok = action._validate_action_result(good)
-refused = []
-for bad in ({"events": [{"event": "slot", "name": 5}]}, {"events": "x"}, {"responses": [1]}):
+good = {"events": [{"event": "slot", "name": "contact_name", "value": "王"}, {"event": "active_loop", "name": None}],
+        "responses": [{"text": "好", "response": "utter_x", "buttons": []}]}
+answers = [good, {}, {"events": [], "responses": []}, {"events": [{"event": "slot", "name": 5}]}, {"events": "x"},
+           {"responses": [1]}, {"events": [{"event": "no_such_event"}]}, {"events": [{"name": "no type"}]},
+           {"events": [{"event": 3}]}, {"events": [{"event": "slot", "name": "a"}]},
+           {"events": [{"event": "action", "name": "x", "confidence": "high"}]},
+           {"events": [{"event": "user", "text": "你好", "parse_data": {}}]}, {"events": [{"event": "bot", "text": "好"}]}]
+
+def verdict(check, answer):
     try:
-        action._validate_action_result(bad)
-        refused.append(False)
+        check(answer)
+        return True
     except ValidationError:
-        refused.append(True)
-print(json.dumps([ok, refused, launcher.action_response_validator() is launcher.action_response_validator()]))
+        return False
+
+ours = [verdict(action._validate_action_result, a) for a in answers]
+print(json.dumps([ours, [verdict(rasa_own.validate, a) for a in answers],
+                  launcher.action_response_validator() is launcher.action_response_validator()]))
 """)
-    assert out == [True, [True, True, True], True]
+    ours, rasa_own, built_once = out
+    assert ours == rasa_own, "the launcher must accept and refuse what Rasa's schema does"
+    assert ours[0] is True and ours.count(False) >= 6 and built_once
 
 
 def test_events_are_read_back_as_the_same_classes_as_rasa_finds_them():

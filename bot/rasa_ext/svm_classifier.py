@@ -14,7 +14,9 @@ differs in four places, each measured by 5-fold CV on the bot's data (README, "N
 - confidences come from ``CalibratedClassifierCV`` (sigmoid, ``calibration_folds`` folds), so the
   FallbackClassifier's threshold reads a probability, not a margin.
 
-Everything else (ranking, output format) is the logistic regression classifier's.
+Everything else (ranking, output format) is the logistic regression classifier's. At prediction time the calibrated
+folds' SVMs are applied as one matrix product (``CalibratedScores``): the same probabilities as scikit-learn's
+``predict_proba``, without its per-fold input checks, which cost more than the arithmetic for one message.
 """
 from __future__ import annotations
 
@@ -27,14 +29,54 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.special import expit
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
+
+
+class CalibratedScores:
+    """``CalibratedClassifierCV(LinearSVC, method="sigmoid").predict_proba`` (scikit-learn 1.1) in numpy: every
+    fold's one-vs-rest SVM stacked into one weight matrix, then each fold's sigmoid calibration, normalisation
+    over the classes and the mean over folds, as scikit-learn computes them."""
+
+    def __init__(self, clf: CalibratedClassifierCV) -> None:
+        self.classes_ = clf.classes_
+        folds = clf.calibrated_classifiers_
+        svms = [fold.base_estimator for fold in folds]
+        self.columns = [np.searchsorted(self.classes_, svm.classes_) for svm in svms]
+        self.weights = np.vstack([svm.coef_ for svm in svms]).T  # [features, folds x classes]
+        self.intercepts = np.concatenate([svm.intercept_ for svm in svms])
+        self.a = np.concatenate([[c.a_ for c in fold.calibrators] for fold in folds])
+        self.b = np.concatenate([[c.b_ for c in fold.calibrators] for fold in folds])
+        self.bounds = np.cumsum([0] + [len(svm.classes_) for svm in svms])
+
+    @classmethod
+    def supports(cls, clf: Any) -> bool:
+        """Multi-class sigmoid calibration over linear models (a binary SVM has one decision column, not two)."""
+        folds = getattr(clf, "calibrated_classifiers_", None)
+        return bool(folds) and len(clf.classes_) > 2 and getattr(clf, "method", None) == "sigmoid" and all(
+            hasattr(f.base_estimator, "coef_") and f.base_estimator.coef_.shape[0] == len(f.base_estimator.classes_)
+            for f in folds)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        calibrated = expit(-(self.a * (X @ self.weights + self.intercepts) + self.b))
+        n, k = X.shape[0], len(self.classes_)
+        mean = np.zeros((n, k))
+        for columns, start, end in zip(self.columns, self.bounds[:-1], self.bounds[1:]):
+            proba = np.zeros((n, k))
+            proba[:, columns] = calibrated[:, start:end]
+            total = proba.sum(axis=1)[:, np.newaxis]
+            proba = np.divide(proba, total, out=np.full_like(proba, 1 / k), where=total != 0)
+            proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+            mean += proba
+        return mean / len(self.columns)
 
 
 def _ngram_range(config: Dict[Text, Any]) -> tuple:
@@ -94,6 +136,26 @@ class LinearSvmIntentClassifier(LogisticRegressionClassifier):
             counts = hstack([counts, self.chars.transform([message.get(TEXT) or "" for message in messages])])
         counts = normalize(counts.tocsr()) * self.config["count_weight"]
         return hstack([counts, vstack(dense)]).tocsr()
+
+    def _scores(self) -> Any:
+        """What turns features into class probabilities: the stacked folds when they apply, else scikit-learn."""
+        if getattr(self, "_stacked_for", None) is not self.clf:
+            self._stacked = CalibratedScores(self.clf) if CalibratedScores.supports(self.clf) else self.clf
+            self._stacked_for = self.clf
+        return self._stacked
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Rasa's LogisticRegressionClassifier.process, the probabilities from ``_scores``."""
+        scores = self._scores()
+        probas = scores.predict_proba(self._create_X(messages))
+        for idx, message in enumerate(messages):
+            ranking = sorted(({"name": k, "confidence": v} for k, v in zip(scores.classes_, probas[idx])),
+                             key=lambda e: -e["confidence"])
+            message.set("intent", ranking[0], add_to_output=True)
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
