@@ -15,7 +15,7 @@ from ledger import clock, credit_code as cc, events
 from ledger.access import PROBLEM_NOT_FOUND, problem_scope
 from ledger.actors import SYSTEM, Actor
 from ledger.contacts import normalize_phone
-from ledger.db import insert, one, transaction, update
+from ledger.db import insert, one, rows, transaction, update
 from ledger.offices import office_for
 from ledger.pairings import current_official
 from ledger.staff import get_staff_by_id
@@ -158,26 +158,39 @@ def apply_change(db: sqlite_utils.Database, row: dict, actor: Actor, type_: str,
 def describe(db: sqlite_utils.Database, row: dict, *, today: date | None = None,
              settings: Settings | None = None, staff_cache: dict | None = None, calendar=None) -> dict:
     """The problem as shown to users: labels, assignee, days left (working days; negative = overdue).
-    A caller describing many problems passes the ``calendar`` (``calendar_for(settings)``) once."""
+    A caller describing many problems passes the ``calendar`` (``calendar_for(settings)``) once, or
+    uses ``describe_rows``."""
     today = today or clock.day_of(clock.now())
-    out = dict(row)
-    out.pop("filing_key", None)  # internal (it holds the chat conversation id)
-    out["status_label"] = STATUS_LABELS[row["status"]]
-    out["kind_label"] = KINDS[row["kind"]]
-    is_open = row["status"] in OPEN_STATUSES
-    due = date.fromisoformat(row["due_on"])
-    out["overdue"] = is_open and due < today
-    if is_open and calendar is None:
+    if calendar is None and row["status"] in OPEN_STATUSES:
         calendar = calendar_for(settings or get_settings())
-    out["days_left"] = calendar.workdays_between(today, due) if is_open else None
+    return _described(db, dict(row), today, calendar, staff_cache if staff_cache is not None else {})
+
+
+def describe_rows(db: sqlite_utils.Database, sql: str, params, *, today: date | None = None,
+                  settings: Settings | None = None, staff_cache: dict | None = None) -> list[dict]:
+    """``describe`` for every problem row a query returns (rows selected with ``p.*`` or ``*``)."""
+    today = today or clock.day_of(clock.now())
+    cal = calendar_for(settings or get_settings())
     cache = staff_cache if staff_cache is not None else {}
+    return [_described(db, row, today, cal, cache) for row in rows(db, sql, params)]
+
+
+def _described(db: sqlite_utils.Database, out: dict, today: date, calendar, cache: dict) -> dict:
+    """Adds the labels, deadline figures, assignee and claimed enterprise to ``out`` (a row dict it may change)."""
+    out.pop("filing_key", None)  # internal (it holds the chat conversation id)
+    out["status_label"] = STATUS_LABELS[out["status"]]
+    out["kind_label"] = KINDS[out["kind"]]
+    is_open = out["status"] in OPEN_STATUSES
+    due = date.fromisoformat(out["due_on"])
+    out["overdue"] = is_open and due < today
+    out["days_left"] = calendar.workdays_between(today, due) if is_open else None
     for key, target in (("assignee_id", "assignee"), ("escalated_to", "escalated_to_staff")):
-        sid = row[key]
+        sid = out[key]
         if sid is not None and sid not in cache:
             cache[sid] = get_staff_by_id(db, sid)
         staff = cache.get(sid) if sid is not None else None
         out[target] = ({k: staff[k] for k in ("login", "name", "office", "phone")} if staff else None)
-    claimed = row.get("claimed_credit_code")
+    claimed = out.get("claimed_credit_code")
     out["claimed_credit_code_label"] = CLAIMED_CODE_LABEL if claimed else None
     out["claimed_enterprise"] = _claimed_enterprise(db, claimed, cache) if claimed else None
     return out
@@ -233,9 +246,7 @@ def list_problems(db: sqlite_utils.Database, actor: Actor, *, status: str | None
            f" ORDER BY CASE WHEN p.status IN ({open_marks}) AND p.due_on < ? THEN 0"
            f" WHEN p.status IN ({open_marks}) THEN 1 ELSE 2 END, p.due_on, p.id LIMIT ? OFFSET ?")
     params.extend([*OPEN_STATUSES, today.isoformat(), *OPEN_STATUSES, limit, offset])
-    cache: dict = {}
-    cal = calendar_for(settings or get_settings())
-    return [describe(db, r, today=today, staff_cache=cache, calendar=cal) for r in db.query(sql, params)]
+    return describe_rows(db, sql, params, today=today, settings=settings)
 
 
 def get_problem(db: sqlite_utils.Database, actor: Actor, ticket_no: str, *, today: date | None = None,
