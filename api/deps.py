@@ -76,9 +76,15 @@ def _actor_for(db: sqlite_utils.Database, claims: dict) -> Actor:
     raise _unauthenticated()
 
 
-def login(token: TokenDep, db: DbDep, settings: SettingsDep) -> Login:
+async def login(token: TokenDep, db: DbDep, settings: SettingsDep) -> Login:
     """The token verified, its session still live and its account still active; 401 otherwise.
-    One dependency (one thread-pool hop per request) for the whole check."""
+
+    Runs on the event loop, as do the hot read routes (the problem queue, a problem, the dossier as JSON):
+    their work is bounded and small (indexed reads of one actor's rows, a few milliseconds; in WAL mode a
+    read never waits for a writer), and a hop to the thread pool and back cost more CPU than the check
+    itself (py-spy, README "API speed"). Everything that can take long (writes, which may wait for the
+    write lock, imports, spreadsheets, search with the encoder) is a plain ``def`` route, run in the
+    thread pool."""
     if not token:
         return Login()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
 from pydantic import Field, field_validator
 
 from api.deps import AdminUser, CurrentUser, DbDep, SettingsDep, StaffUser
@@ -126,11 +127,12 @@ def _xlsx(doc: dict) -> Response:
 
 @router.get("/{credit_code}/dossier", summary="一企一档（JSON；format=xlsx 下载表格）", response_model=DossierOut,
             responses={**errors(404), 200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
-def get_dossier(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, settings: SettingsDep,
-                format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json"):
+async def get_dossier(credit_code: CreditCodePath, actor: CurrentUser, db: DbDep, settings: SettingsDep,
+                      format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json"):
+    # On the event loop (a hot read, see api/deps.py); the spreadsheet is built in the thread pool.
     doc = dossier(db, _visible(db, actor, credit_code), settings=settings, for_business=not actor.is_staff,
                   viewer=actor)
-    return _xlsx(doc) if format == "xlsx" else LedgerJSON(doc)
+    return await run_in_threadpool(_xlsx, doc) if format == "xlsx" else LedgerJSON(doc)
 
 
 @router.get("/{credit_code}/dossier.xlsx", summary="一企一档（Excel 表格）", response_class=Response,
