@@ -11,14 +11,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AdminUser, DbDep, SettingsDep, StaffUser, require_roles
-from api.validators import IdPath, one_of
+from api.validators import Body, IdPath, one_of
 from api.schemas import (AUTH_ERRORS, AssigneeOut, CountsOut, DashboardOut, EnterpriseImportOut, HandoffOut,
-                         PortfolioOut, ProblemActionsOut, VocabularyOut, errors)
+                         HandoffReplyOut, PortfolioOut, ProblemActionsOut, VocabularyOut, errors)
 from api.errors import ApiError
 from api.routers.policies import get_base
 from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
-from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
+from huiqi.rasa_events import HANDBACK_INTENT, STAFF_REPLY_INTENT, say_into_chat, trigger_intent
+from huiqi.text import NOT_BLANK_PATTERN
 from huiqi.vocabulary import RATINGS, REDEMPTION_MODES
 from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
 from ledger import pushes as ledger_pushes, staff as staff_mod, workflow as wf
@@ -125,6 +126,22 @@ def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep, settings: Set
     closed = handoffs.close_handoff(db, handoff_id, actor, note=body.note, outcome=body.outcome)
     closed["handed_back"] = trigger_intent(closed["conversation_id"], HANDBACK_INTENT, settings=settings)
     return closed
+
+
+class ReplyIn(Body):
+    text: str = Field(description="发给企业的消息（在企业打开的对话页面中显示为「工作人员（姓名）：…」）",
+                      json_schema_extra={"minLength": 1, "maxLength": handoffs.MAX_REPLY_CHARS,
+                                         "pattern": NOT_BLANK_PATTERN})  # blank, longer → 422 from the ledger
+
+
+@router.post("/handoffs/{handoff_id:int}/reply", summary="在企业打开的对话中回复（人工服务继续，消息记入对话记录）",
+             response_model=HandoffReplyOut, responses=errors(404, 409))
+def reply_in_chat(handoff_id: IdPath, body: ReplyIn, actor: StaffUser, db: DbDep, settings: SettingsDep) -> dict:
+    sent = handoffs.reply(db, handoff_id, actor, body.text)  # on record first: a failed delivery loses nothing
+    delivered = say_into_chat(sent["conversation_id"], STAFF_REPLY_INTENT,
+                              {"staff_reply": sent["text"], "staff_name": actor.name}, settings=settings)
+    handoff = handoffs.get_handoff(db, handoff_id) if delivered else handoffs.reply_not_delivered(db, handoff_id)
+    return {**sent, "delivered": delivered, "transcript": handoff["transcript"]}
 
 
 @router.get("/enterprises/import-template.csv", summary="企业批量导入模板（CSV）", response_class=Response,
