@@ -43,6 +43,7 @@ def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
             "kinds": pr.KINDS, "channels": pr.CHANNELS, "offices": sorted(set(category_offices(settings).values())),
             "industries": list(ent.INDUSTRIES), "sizes": list(ent.SIZES), "occasions": list(visits.OCCASIONS),
             "ratings": list(RATINGS), "max_extension_days": wf.MAX_EXTENSION_DAYS,
+            "max_reply_chars": handoffs.MAX_REPLY_CHARS,
             "push_statuses": ledger_pushes.STATUS_LABELS,
             "push_next": {cur: [new for new in ("applied", "redeemed", "declined", "not_eligible")
                                 if new in STAFF_MAY_SET and ledger_pushes.push_refusal(cur, new) is None]
