@@ -11,7 +11,7 @@ const NOT_DELIVERED = "对方不在线，消息已记录，请电话联系。";
 function replyForm(item, transcript, maxChars) {
   const text = h("textarea", { name: "text", rows: "3", maxlength: String(maxChars), required: true });
   const outcome = h("p", { class: "reply-outcome", role: "status" });
-  const form = h("form", { class: "inline-form reply" },
+  const form = h("form", { class: "inline-form chat-reply" },
     field("回复企业", text, `显示在企业打开的对话页面中，署名为您的姓名；不超过${maxChars}字。发送不会结束人工服务。`),
     h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary", text: "发送到对话" })),
     outcome);
@@ -52,6 +52,7 @@ function card(item, ctx, vocab) {
     } catch (err) { toast(err.message); e.target.disabled = false; }
   } } });
   const transcript = h("pre", { class: "transcript", tabindex: "0", "aria-label": "对话记录", text: item.transcript || "（无）" });
+  requestAnimationFrame(() => { transcript.scrollTop = transcript.scrollHeight; });  // the latest lines first in view
   const who = item.enterprise_name || `${item.claimant_name || "未登录访客"}（个人）`;
   return h("article", { class: "card handoff", "aria-labelledby": `handoff-${item.id}` },
     h("h2", { id: `handoff-${item.id}`, text: who }),
