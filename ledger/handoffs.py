@@ -179,12 +179,12 @@ def reply(db: sqlite_utils.Database, handoff_id: int, actor: Actor, text: str) -
     Only a staff member who may see the hand-off may write (NotFound otherwise, as for any other official's);
     an ended hand-off is refused (Conflict), as is blank or overlong text (Invalid). Sending it into the chat
     is the caller's part (``huiqi.rasa_events``); the hand-off stays open."""
-    body = (text or "").strip()
-    if is_blank(body):
+    if is_blank(text):
         raise Invalid("REPLY_EMPTY", "请输入要发给企业的消息。", field="text")
-    if len(body) > MAX_REPLY_CHARS:
-        raise Invalid("REPLY_TOO_LONG", f"一条消息请控制在{MAX_REPLY_CHARS}字以内（现有{len(body)}字），"
+    if len(text) > MAX_REPLY_CHARS:  # as sent, as the API documents it
+        raise Invalid("REPLY_TOO_LONG", f"一条消息请控制在{MAX_REPLY_CHARS}字以内（现有{len(text)}字），"
                                         "较长的内容请分几条发送。", field="text")
+    body = text.strip()
     stamp = clock.iso(clock.now())
     with transaction(db):
         _require_visible_to(db, actor, handoff_id)
