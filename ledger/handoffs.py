@@ -1,5 +1,6 @@
 """转人工: a business in the chat asks for a person; the paired official (or the general office)
-is told with the transcript, and the bot stays quiet until the hand-off is closed."""
+is told with the transcript, may write into the chat (``reply``), and the bot stays quiet until the
+hand-off is closed."""
 from __future__ import annotations
 
 import sqlite_utils

@@ -1,6 +1,7 @@
 """What the console (工作台, ``/console/``) needs beyond the resource endpoints: navigation counts,
 the actions a problem's state allows, 我的企业 with visits due, the leaders' dashboard (驾驶舱),
-closing a hand-off with the chat handed back to the bot, and bulk enterprise import.
+replying into a hand-off's live chat, closing a hand-off with the chat handed back to the bot, and bulk
+enterprise import.
 A thin adapter: the rules live in ``ledger`` (the funnels in ``ledger.pushes``)."""
 from __future__ import annotations
 
