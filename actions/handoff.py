@@ -32,7 +32,8 @@ def timeout() -> timedelta:
 def transcript(tracker: Tracker) -> str:
     lines = []
     for event in tracker.events or []:
-        if event.get("event") == "user" and event.get("text") and not str(event["text"]).startswith("/"):
+        if (event.get("event") == "user" and event.get("text") and not str(event["text"]).startswith("/")
+                and not (event.get("metadata") or {}).get("is_external")):  # staff's trigger_intent events
             lines.append(f"企业：{event['text']}")
         elif event.get("event") == "bot" and event.get("text"):
             lines.append(f"助手：{event['text']}")
@@ -159,3 +160,26 @@ class ActionHandback(Action):
                 except Conflict:
                     pass
         return _back_to_bot(dispatcher, "utter_handback")
+
+
+def _raw_entity(tracker: Tracker, name: str) -> str | None:
+    """The entity's value as sent, not normalised (an official's words are shown as they wrote them)."""
+    for e in (tracker.latest_message or {}).get("entities") or []:
+        if e.get("entity") == name and isinstance(e.get("value"), str) and e["value"].strip():
+            return e["value"]
+    return None
+
+
+class ActionStaffReply(Action):
+    """An official's message from the console (trigger_intent EXTERNAL_staff_reply, entities staff_reply and
+    staff_name): said into the open chat as theirs. The API has put it on record before; the hand-off stays open."""
+
+    def name(self) -> str:
+        return "action_staff_reply"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        text = _raw_entity(tracker, "staff_reply")
+        if text:
+            dispatcher.utter_message(response="utter_staff_reply", staff_reply=text,
+                                     staff_name=_raw_entity(tracker, "staff_name") or "工作人员")
+        return []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Out(BaseModel):
@@ -158,6 +158,19 @@ class ProblemDetail(ProblemOut):
 class HandoffOut(Out):
     id: int
     status: str
+
+
+class HandoffReplyOut(Out):
+    """An official's message into the business's chat: on record (the event), and whether an open page got it."""
+    id: int = Field(description="事件编号（handoff_reply）")
+    handoff_id: int
+    conversation_id: str
+    at: str
+    actor: str
+    actor_name: str
+    text: str
+    delivered: bool = Field(description="false：企业的对话页面不在线（或智能客服暂不可用），消息已记录，请电话联系")
+    transcript: str = Field(description="加上这条消息后的对话记录")
 
 
 # ---- pushes ---------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from ledger.db import insert, one, transaction
 EVENT_LABELS = {
     "filed": "受理", "status": "状态变更", "assign": "交办", "transfer": "按责转办", "note": "备注",
     "reply": "答复", "extension_request": "申请延期", "extension_decision": "延期审批", "reminder": "催办",
-    "escalation": "督办升级", "rating": "评价", "handoff": "转人工", "handoff_message": "转人工期间留言", "handoff_closed": "人工接待结束",
+    "escalation": "督办升级", "rating": "评价", "handoff": "转人工", "handoff_message": "转人工期间留言", "handoff_reply": "工作人员在对话中回复",
+    "handoff_closed": "人工接待结束",
     "visit": "走访", "pairing": "包抓联调整", "push": "政策推送", "push_status": "推送状态",
     "opt_out": "退订推送", "opt_in": "恢复推送", "correction": "更正", "enterprise": "企业信息",
     "account": "企业账号", "staff": "人员账号", "login_lockout": "登录锁定",

@@ -1,11 +1,13 @@
 """转人工: a business in the chat asks for a person; the paired official (or the general office)
-is told with the transcript, and the bot stays quiet until the hand-off is closed."""
+is told with the transcript, may write into the chat (``reply``), and the bot stays quiet until the
+hand-off is closed."""
 from __future__ import annotations
 
 import sqlite_utils
 
 from huiqi.errors import Conflict, Invalid, NotFound
 from huiqi.settings import Settings, get_settings
+from huiqi.text import is_blank
 from ledger import clock, credit_code as cc, events
 from ledger.access import enterprise_scope
 from ledger.actors import SYSTEM, Actor
@@ -60,6 +62,11 @@ def open_handoff(db: sqlite_utils.Database, conversation_id: str) -> dict | None
     return get_handoff(db, row["id"]) if row else None
 
 
+def _when(stamp: str) -> str:
+    """How a transcript line shows its time: 'MM-DD HH:MM'."""
+    return stamp[5:16].replace("T", " ")
+
+
 def add_message(db: sqlite_utils.Database, handoff_id: int, text: str, actor: Actor = SYSTEM) -> dict:
     """A message the business leaves while waiting for a person: appended to the transcript the
     official reads (and recorded as an event), so nothing said during a hand-off is lost."""
@@ -67,7 +74,7 @@ def add_message(db: sqlite_utils.Database, handoff_id: int, text: str, actor: Ac
     with transaction(db):
         row = get_handoff(db, handoff_id)
         db.execute("UPDATE handoffs SET transcript = transcript || ? WHERE id = ?",
-                   [f"\n企业（{stamp[5:16].replace('T', ' ')}）：{text}", handoff_id])
+                   [f"\n企业（{_when(stamp)}）：{text}", handoff_id])
         events.record(db, actor, "handoff_message", credit_code=row["credit_code"], note=text, at=stamp)
     return get_handoff(db, handoff_id)
 
@@ -84,6 +91,14 @@ def _scope(actor: Actor) -> tuple[str, list]:
     if actor.role in ("leader", "admin"):
         extra, extra_args = "(h.staff_id = ? OR h.office = ?)", [actor.staff_id, actor.office]
     return f"({cond} OR {extra})", [*args, *extra_args]
+
+
+def _require_visible_to(db: sqlite_utils.Database, actor: Actor, handoff_id: int) -> None:
+    """NotFound unless the hand-off, open or ended, is one the staff member may see (``_scope``)."""
+    cond, args = _scope(actor)
+    if not actor.is_staff or one(db, f"SELECT 1 AS x FROM handoffs h WHERE h.id = ? AND {cond}",
+                                 [handoff_id, *args]) is None:
+        raise NotFound(*HANDOFF_NOT_FOUND)
 
 
 def _require_open_for(db: sqlite_utils.Database, actor: Actor, handoff_id: int) -> None:
@@ -152,4 +167,44 @@ def take_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor) -> di
         events.record(db, actor, "handoff", credit_code=row["credit_code"],
                       from_value=row["official"]["login"] if row["official"] else row["office"], to_value=actor.ident,
                       note=f"由{actor.name}接待", at=stamp)
+    return get_handoff(db, handoff_id)
+
+
+MAX_REPLY_CHARS = 1000  # one chat message from the console; longer answers go in several
+
+
+def reply(db: sqlite_utils.Database, handoff_id: int, actor: Actor, text: str) -> dict:
+    """An official's message to the business in the chat of an open hand-off, put on record before it is sent:
+    an event (``handoff_reply``: who, when, the text, the conversation) and a line in the hand-off's transcript.
+
+    Only a staff member who may see the hand-off may write (NotFound otherwise, as for any other official's);
+    an ended hand-off is refused (Conflict), as is blank or overlong text (Invalid). Sending it into the chat
+    is the caller's part (``huiqi.rasa_events``); the hand-off stays open."""
+    if is_blank(text):
+        raise Invalid("REPLY_EMPTY", "请输入要发给企业的消息。", field="text")
+    if len(text) > MAX_REPLY_CHARS:  # as sent, as the API documents it
+        raise Invalid("REPLY_TOO_LONG", f"一条消息请控制在{MAX_REPLY_CHARS}字以内（现有{len(text)}字），"
+                                        "较长的内容请分几条发送。", field="text")
+    body = text.strip()
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        _require_visible_to(db, actor, handoff_id)
+        row = get_handoff(db, handoff_id)
+        if row["status"] != "open":
+            raise Conflict("HANDOFF_CLOSED", "该人工服务已结束，消息没有发出。如需联系企业，请按回电号码打电话。")
+        db.execute("UPDATE handoffs SET transcript = transcript || ? WHERE id = ?",
+                   [f"\n工作人员{actor.name}（{_when(stamp)}）：{body}", handoff_id])
+        event_id = events.record(db, actor, "handoff_reply", credit_code=row["credit_code"],
+                                 to_value=row["conversation_id"], note=body, at=stamp)
+    return {"id": event_id, "handoff_id": handoff_id, "conversation_id": row["conversation_id"], "at": stamp,
+            "actor": actor.ident, "actor_name": actor.name, "text": body}
+
+
+def reply_not_delivered(db: sqlite_utils.Database, handoff_id: int) -> dict:
+    """Note in the transcript that the last message did not reach the business (its chat page was closed), so
+    whoever reads it later knows the business has not seen it."""
+    stamp = clock.iso(clock.now())
+    with transaction(db):
+        db.execute("UPDATE handoffs SET transcript = transcript || ? WHERE id = ?",
+                   [f"\n系统（{_when(stamp)}）：上一条消息未送达，企业的对话页面不在线，请电话联系。", handoff_id])
     return get_handoff(db, handoff_id)

@@ -32,6 +32,7 @@ import sqlite_utils
 import yaml
 
 from huiqi.errors import Conflict, Invalid, NotFound
+from huiqi.rasa_events import HANDBACK_INTENT, STAFF_REPLY_INTENT
 from huiqi.settings import REPO_ROOT, Settings, get_settings
 from huiqi.text import normalize
 from huiqi.vocabulary import TICKET_MASK, TICKET_PATTERN
@@ -44,7 +45,7 @@ REASONS = {"fallback": "兜底回复（没听懂）", "low_confidence": "意图�
 DECISIONS = ("confirm", "correct", "dismiss")
 REVIEWED_NLU = REPO_ROOT / "bot" / "data" / "nlu" / "reviewed.yml"
 NLU_DIR = REPO_ROOT / "bot" / "data" / "nlu"
-NOT_TRAINABLE = {"nlu_fallback", "EXTERNAL_handback", "EXTERNAL_policy_push"}
+NOT_TRAINABLE = {"nlu_fallback", HANDBACK_INTENT, STAFF_REPLY_INTENT, "EXTERNAL_policy_push"}
 # The user says the bot misunderstood the previous message.
 USER_CORRECTS = re.compile(r"不是这个意思|不是这意思|你理解错了|理解错了|答非所问|不是问这个|我不是问|我问的不是|我说的不是|"
                            r"你没听懂|没听懂我|牛头不对马嘴|我是说")

@@ -39,10 +39,6 @@ RRF_K = 60               # reciprocal-rank fusion, used by matching (relevance w
 CANDIDATES = 100          # depth of each ranked list fed into the fusion
 DENSE_WEIGHT = 0.45       # share of the dense list in the fused score
 MAX_QUERY_CHARS = 512     # longer queries are cut here (e5 reads at most 512 tokens anyway)
-# A query of nothing but these is blank: Python's whitespace (str.split) and JSON Schema's (ECMA-262 ``\s``, which
-# adds U+FEFF and lacks U+001C-U+001F and U+0085), so the documented pattern below and this check agree exactly.
-BLANK_CHARS = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"  # regex escapes
-NOT_BLANK_PATTERN = f"[^{BLANK_CHARS}]"  # what the API documents a query must contain
 PASSAGE_KEYWORD_WEIGHT = 0.3  # choosing a long item's passage: cosine + this × share of the keywords it holds
 MODES = ("hybrid", "bm25", "dense")
 AUDIENCES = ("business", "all")

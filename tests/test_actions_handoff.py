@@ -6,11 +6,12 @@ import asyncio
 from datetime import timedelta
 
 from actions.cancel import ActionCancelForm
-from actions.handoff import (ActionHandback, ActionHandoffWait, ActionRequestHuman,
-                             ValidateHandoffForm)
+from actions.handoff import (ActionHandback, ActionHandoffWait, ActionRequestHuman, ActionStaffReply,
+                             ValidateHandoffForm, transcript)
 from ledger import clock
 from ledger.handoffs import open_handoff
-from test_actions_support import responses, run, shown, slots_of, texts, tracker, user_event, world  # noqa: F401
+from test_actions_support import (DOMAIN, responses, run, shown, slots_of, texts, tracker, user_event,  # noqa: F401
+                                  world)
 
 HISTORY = [user_event("审批拖了两个月了", "file_complaint"), {"event": "bot", "text": "请问是哪一类问题？"}]
 
@@ -81,3 +82,26 @@ def test_cancel_clears_the_form_without_filing(world):
     slots = slots_of(events)
     assert slots["complaint_description"] is None and slots["complaint_pending"] is False
     assert world.db().execute("SELECT count(*) FROM problems").fetchone()[0] == 0
+
+
+def test_the_officials_message_is_said_as_theirs_and_the_hand_off_goes_on(world):
+    run(ActionRequestHuman(), tracker("转人工", "request_human", token=world.token, sender="conv-h6"))
+    said = "您好，我是李娜。材料請明天帶原件來，{地址}見附件"  # as written: traditional characters, braces and all
+    msgs, events = run(ActionStaffReply(), tracker("", "EXTERNAL_staff_reply", sender="conv-h6",
+                                                   entities={"staff_reply": said, "staff_name": "李娜"},
+                                                   slots={"handoff_active": True}))
+    assert responses(msgs) == ["utter_staff_reply"] and events == []  # the bot stays quiet afterwards
+    assert (msgs[0]["staff_reply"], msgs[0]["staff_name"]) == (said, "李娜")
+    template = DOMAIN["responses"]["utter_staff_reply"][0]["text"]
+    assert template.format(staff_reply=said, staff_name="李娜") == f"工作人员（李娜）：{said}"
+    assert open_handoff(world.db(), "conv-h6") is not None
+    msgs, _ = run(ActionStaffReply(), tracker("", "EXTERNAL_staff_reply", sender="conv-h6", entities={"staff_name": "李娜"}))
+    assert msgs == []  # nothing to say
+
+
+def test_staff_events_in_the_conversation_are_not_shown_as_the_business_speaking():
+    external = {**user_event("EXTERNAL: EXTERNAL_staff_reply", "EXTERNAL_staff_reply"), "metadata": {"is_external": True}}
+    trk = tracker("转人工", "request_human", history=[*HISTORY, external, {"event": "bot", "text": "工作人员（李娜）：您好"}])
+    lines = transcript(trk).splitlines()
+    assert "企业：审批拖了两个月了" in lines and "助手：工作人员（李娜）：您好" in lines
+    assert not any("EXTERNAL" in line for line in lines)

@@ -99,11 +99,52 @@ print(json.dumps({
     "quiet": best(on + user("greet")),
     "after_wait": best(on + user("greet") + [ActionExecuted("action_handoff_wait")]),
     "handback": best(on + user("EXTERNAL_handback")),
+    "staff_reply": best(on + user("EXTERNAL_staff_reply")),
+    "quiet_after_reply": best(on + user("EXTERNAL_staff_reply") + [ActionExecuted("action_staff_reply")]
+                              + user("thank")),
     "not_active": best(user("greet")),
 }))
 """)
+    # The official's message from the console is not silenced (the rules say it); the business's next one is.
     assert out == {"quiet": "action_handoff_wait", "after_wait": "action_listen", "handback": None,
-                   "not_active": None}
+                   "staff_reply": None, "quiet_after_reply": "action_handoff_wait", "not_active": None}
+
+
+def test_triggered_messages_report_whether_an_open_chat_page_received_them():
+    """Events triggered through Rasa's HTTP API go out through the channel's output: each message is emitted
+    into the conversation's room and kept (returned by trigger_intent as ``messages``) only when a browser
+    is in that room, so the API can tell the official the business's page was not open."""
+    out = in_rasa("""
+import asyncio, json
+from rasa.core.channels.channel import CollectingOutputChannel
+from bot.rasa_ext.channels import PersistentSocketIOInput
+
+async def main():
+    channel = PersistentSocketIOInput(bot_message_evt="bot_uttered", session_persistence=True)
+    channel.blueprint(lambda message: None)
+    sent = []
+    async def send(eio_sid, packet):
+        sent.append(eio_sid)
+    channel.sio._send_eio_packet = send
+    sid = await channel.sio.manager.connect("browser-1", "/")
+    await channel.sio.manager.enter_room(sid, "/", "conv-open")   # the page's session_request joins its room
+    out = {}
+    for room in ("conv-open", "conv-gone"):
+        output = channel.get_output_channel()
+        await output.send_text_message(room, "工作人员（张伟）：您好\\n\\n材料已收到")
+        out[room] = output.messages
+    out["collecting"] = isinstance(output, CollectingOutputChannel)
+    out["name"] = output.name()
+    out["sent"] = sent
+    print(json.dumps(out, ensure_ascii=False))
+
+asyncio.run(main())
+""")
+    assert out["conv-open"] == [{"recipient_id": "conv-open", "text": "工作人员（张伟）：您好"},
+                                {"recipient_id": "conv-open", "text": "材料已收到"}]
+    assert out["conv-gone"] == []
+    assert out["sent"] == ["browser-1", "browser-1"]  # emitted to the open page only, each part once
+    assert out["collecting"] is True and out["name"] == "socketio"  # Rasa returns them; the name stays socketio
 
 
 SVM_TRAINING = """
@@ -234,6 +275,23 @@ print(json.dumps(answers))
                    "slash_inside": None,
                    "responses": ["utter_empty_message", "utter_message_too_long", "utter_internal_command",
                                  "utter_service_unavailable", "utter_complaint_already_filed"]}
+
+
+def test_no_external_intent_of_the_domain_can_be_typed_into_the_chat():
+    """Intents that staff trigger through Rasa's HTTP API (the hand-back, a push, an official's message) are
+    refused when a user types them, with or without entities."""
+    out = in_rasa("""
+import json
+from rasa.shared.core.domain import Domain
+from bot.rasa_ext.channels import refusal
+intents = Domain.load("bot/domain.yml").intents
+external = [i for i in intents if i.startswith("EXTERNAL_")]
+typed = {i: [refusal(t, intents) for t in ("/" + i, " /" + i, "/" + i + '{"staff_reply": "x", "staff_name": "y"}')]
+         for i in external}
+print(json.dumps({"external": external, "typed": typed}))
+""")
+    assert "EXTERNAL_staff_reply" in out["external"] and "EXTERNAL_handback" in out["external"]
+    assert all(answers == ["utter_internal_command"] * 3 for answers in out["typed"].values()), out["typed"]
 
 
 def test_rasa_launcher_takes_the_api_token_from_the_environment_not_the_command_line():

@@ -150,8 +150,10 @@ def test_the_hand_off_queue_shows_the_transcript_and_who_to_call_and_closes_once
 
 
 class _RasaHttpApi(http.server.BaseHTTPRequestHandler):
-    """Records what the API sends to Rasa's HTTP API (trigger_intent) and answers as Rasa does."""
+    """Records what the API sends to Rasa's HTTP API (trigger_intent) and answers as Rasa does: ``messages`` are
+    what its socket.io output got into an open chat page (none: the page was closed)."""
     received: list = []
+    page_open: bool = False
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -159,7 +161,8 @@ class _RasaHttpApi(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(b'{"tracker": {}, "messages": []}')
+        said = [{"recipient_id": "x", "text": "工作人员：…"}] if type(self).page_open else []
+        self.wfile.write(json.dumps({"tracker": {}, "messages": said}).encode())
 
     def log_message(self, *args):
         pass
@@ -170,6 +173,7 @@ def rasa_http_api(monkeypatch):
     """Rasa's HTTP API at an OS-assigned local port, and the settings pointing at it."""
     server = http.server.HTTPServer(("127.0.0.1", 0), _RasaHttpApi)
     _RasaHttpApi.received = []
+    _RasaHttpApi.page_open = False
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("HUIQI_RASA_PORT", str(server.server_port))
     get_settings.cache_clear()
@@ -316,3 +320,105 @@ def test_assignees_are_the_active_officials_without_their_phones(client, who):
     assert {p["login"] for p in people} == {s["login"] for s in staff if s["active"] and s["role"] in ("leader", "cadre")}
     assert all(set(p) == {"login", "name", "role", "office"} for p in people)
     assert client.get(f"{P}/workbench/assignees").status_code == 401
+
+
+def _staff_name(db, login: str) -> str:
+    return db.execute("SELECT name FROM staff WHERE login = ?", [login]).fetchone()[0]
+
+
+def _replies(db, conversation_id: str) -> list:
+    return db.execute("SELECT actor, actor_name, at, note FROM events WHERE type = 'handoff_reply' AND to_value = ?"
+                      " ORDER BY id", [conversation_id]).fetchall()
+
+
+def test_an_official_replies_into_the_open_chat_and_the_reply_is_on_record(client, who, rasa_http_api):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-reply-1", transcript="企业：通行证的事找人工",
+                                      credit_code=credit_code_of("shunda"))
+    _RasaHttpApi.page_open = True
+    text = "您好，我是您的包抓联干部，通行证材料已收到，<b>今天</b>下午给您回电。"
+    r = client.post(f"{P}/workbench/handoffs/{opened['id']}/reply", headers=who["cadre"], json={"text": f"  {text}\n"})
+    assert r.status_code == 200, r.text
+    out, name = r.json(), _staff_name(db, "zhangwei")
+    assert out["delivered"] is True and out["text"] == text and out["actor_name"] == name
+    [(url, body)] = rasa_http_api  # said into that conversation's open page, as the official's message
+    assert url.path == "/conversations/conv-reply-1/trigger_intent" and body["name"] == "EXTERNAL_staff_reply"
+    assert body["entities"] == {"staff_reply": text, "staff_name": name}
+    assert urllib.parse.parse_qs(url.query)["output_channel"] == ["socketio"]
+    [(actor, actor_name, at, note)] = _replies(db, "conv-reply-1")  # on record: who, when, what
+    assert (actor, actor_name, note) == ("zhangwei", name, text) and at == out["at"]
+    item = next(h for h in client.get(f"{P}/workbench/handoffs", headers=who["cadre"]).json() if h["id"] == opened["id"])
+    assert item["status"] == "open"  # the hand-off goes on: the bot stays quiet
+    assert item["transcript"].startswith("企业：通行证的事找人工\n工作人员" + name) and item["transcript"].endswith(text)
+    assert "未送达" not in item["transcript"] and out["transcript"] == item["transcript"]
+    dossier = client.get(f"{P}/enterprises/{credit_code_of('shunda')}/dossier", headers=who["cadre"]).json()
+    assert text in json.dumps(dossier, ensure_ascii=False)  # in the enterprise's record too
+    db.close()
+
+
+def test_a_reply_the_business_could_not_see_says_so_and_stays_on_record(client, who, rasa_http_api):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-reply-2", transcript="企业：我要人工",
+                                      credit_code=credit_code_of("shunda"))
+    _RasaHttpApi.page_open = False  # Rasa ran the intent, but no browser was in the conversation's room
+    r = client.post(f"{P}/workbench/handoffs/{opened['id']}/reply", headers=who["cadre"], json={"text": "请问方便接电话吗？"})
+    assert r.status_code == 200, r.text
+    assert r.json()["delivered"] is False and len(rasa_http_api) == 1
+    assert r.json()["transcript"].endswith("上一条消息未送达，企业的对话页面不在线，请电话联系。")
+    assert [row[3] for row in _replies(db, "conv-reply-2")] == ["请问方便接电话吗？"]
+    assert handoffs.open_handoff(db, "conv-reply-2")["id"] == opened["id"]
+    db.close()
+
+
+def test_a_reply_with_rasa_down_is_kept_and_reported_undelivered(client, who):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-reply-3", transcript="企业：我要人工",
+                                      credit_code=credit_code_of("shunda"))
+    r = client.post(f"{P}/workbench/handoffs/{opened['id']}/reply", headers=who["cadre"], json={"text": "稍后回电"})
+    assert r.status_code == 200 and r.json()["delivered"] is False  # no Rasa in this test
+    assert [row[3] for row in _replies(db, "conv-reply-3")] == ["稍后回电"]
+    db.close()
+
+
+def test_only_an_official_who_may_see_the_hand_off_replies_and_not_once_it_is_closed(client, who, rasa_http_api):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-reply-4", transcript="企业：我要人工",
+                                      credit_code=credit_code_of("shunda"))
+    url = f"{P}/workbench/handoffs/{opened['id']}/reply"
+    for role in ("other_cadre", "other_leader"):  # 行政审批科: not shunda's official, not that office
+        r = client.post(url, headers=who[role], json={"text": "你好"})
+        assert r.status_code == 404 and r.json()["code"] == "HANDOFF_NOT_FOUND", (role, r.text)
+    assert client.post(f"{P}/workbench/handoffs/999999/reply", headers=who["cadre"], json={"text": "你好"}).status_code == 404
+    assert client.post(url, json={"text": "你好"}).status_code == 401
+    r = client.post(url, headers=who["leader"], json={"text": "我是运输服务科科长，马上联系您"})  # shunda's office
+    assert r.status_code == 200, r.text
+    handoffs.close_handoff(db, opened["id"], note="测试结束")
+    r = client.post(url, headers=who["cadre"], json={"text": "还在吗？"})
+    assert r.status_code == 409 and r.json()["code"] == "HANDOFF_CLOSED" and "电话" in r.json()["message"]
+    r = client.post(url, headers=who["other_cadre"], json={"text": "还在吗？"})  # closed or not, not theirs: 404
+    assert r.status_code == 404
+    assert [row[0] for row in _replies(db, "conv-reply-4")] == ["wangjianguo"]  # nothing refused was recorded
+    assert len(rasa_http_api) == 1  # and nothing refused was sent
+    db.close()
+
+
+def test_a_reply_is_bounded_and_not_blank(client, who, rasa_http_api):
+    db = connect(settings=get_settings())
+    opened = handoffs.request_handoff(db, conversation_id="conv-reply-5", transcript="企业：我要人工",
+                                      credit_code=credit_code_of("shunda"))
+    url = f"{P}/workbench/handoffs/{opened['id']}/reply"
+    r = client.post(url, headers=who["cadre"], json={"text": "长" * (handoffs.MAX_REPLY_CHARS + 1)})
+    assert r.status_code == 422 and r.json()["code"] == "REPLY_TOO_LONG"
+    assert f"{handoffs.MAX_REPLY_CHARS}字以内" in r.json()["message"] and r.json()["fields"][0]["field"] == "text"
+    for blank in ("", "   ", "\u3000\ufeff\n"):
+        r = client.post(url, headers=who["cadre"], json={"text": blank})
+        assert r.status_code == 422 and r.json()["code"] == "REPLY_EMPTY", (blank, r.text)
+    assert client.post(url, headers=who["cadre"], json={}).status_code == 422
+    assert _replies(db, "conv-reply-5") == [] and rasa_http_api == []
+    r = client.post(url, headers=who["cadre"], json={"text": "长" * handoffs.MAX_REPLY_CHARS})  # at the limit: sent
+    assert r.status_code == 200 and len(_replies(db, "conv-reply-5")) == 1
+    schema = client.get("/openapi.json").json()
+    op = schema["paths"]["/api/v1/workbench/handoffs/{handoff_id}/reply"]["post"]
+    assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/HandoffReplyOut")
+    assert schema["components"]["schemas"]["ReplyIn"]["properties"]["text"]["maxLength"] == handoffs.MAX_REPLY_CHARS
+    db.close()

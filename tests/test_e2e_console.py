@@ -234,6 +234,75 @@ def test_a_hand_off_shows_in_the_console_and_closing_it_hands_the_chat_back(laun
     assert all(marker not in h["transcript"] for h in open_now)
 
 
+def test_the_official_replies_from_the_console_into_the_business_chat(launch, settings, api, shots_dir):
+    """A business asks for a person; the leader of the office takes the request in the console and writes; the
+    message shows in the business's open chat page as theirs, the bot stays quiet, and once the page is closed
+    the console says the business is not online (the message is still on record)."""
+    code, password, name = business()
+    chat = launch(PHONE)
+    open_chat(chat, settings)
+    chat.locator("#login-box summary").click()
+    chat_log_in(chat, code, password)
+    bot_bubble(chat, name)
+    marker = uuid.uuid4().hex[:6]
+    send(chat, f"车辆年审的材料想找人问一下（{marker}）")
+    bot_bubble(chat, re.compile(r".+"))
+    send(chat, "我要找人工客服")
+    bot_bubble(chat, "已为您转人工")
+
+    page = launch(DESKTOP)
+    console_log_in(page, settings, LEADER, "leader", "#/handoffs")
+    card = page.locator("article.handoff").filter(has_text=marker)
+    card.get_by_role("button", name="我来接待").click()
+    expect(card.get_by_role("button", name="我来接待")).to_have_count(0)  # now the leader's
+    leader = page.locator("#who .user").inner_text()
+    said = f"您好，年审材料请带原件到三楼窗口办理 <b>{marker}</b>"  # markup is shown as text, never as HTML
+    card.get_by_label("回复企业").fill(said)
+    card.get_by_role("button", name="发送到对话").click()
+    expect(card.get_by_role("status")).to_contain_text("企业的对话页面已显示")
+    expect(card.locator(".transcript")).to_contain_text(said)
+
+    bubble = bot_bubble(chat, said)
+    staff_name = re.search(r"工作人员（(.+?)）：", bubble.inner_text()).group(1)
+    assert staff_name in leader and bubble.inner_text().startswith(f"工作人员（{staff_name}）：{said}")
+    assert bubble.locator("b").count() == 0
+    chat.screenshot(path=str(shots_dir / "chat-staff-reply-390x844.png"), full_page=True)
+    page.screenshot(path=str(shots_dir / "console-handoff-reply-1366x768.png"), full_page=True)
+
+    # The hand-off goes on: what the business says next goes to the transcript, not to the bot.
+    bots_before = chat.locator(".msg.bot:not(.typing)").count()
+    send(chat, f"好的，我明天上午过去（{marker}）")
+    headers = token(api, LEADER, "leader")
+    deadline = time.monotonic() + 60
+    while True:
+        item = next(h for h in api.get("/api/v1/workbench/handoffs", headers=headers).json() if marker in h["transcript"])
+        if "我明天上午过去" in item["transcript"] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert "我明天上午过去" in item["transcript"] and item["status"] == "open"
+    assert chat.locator(".msg.bot:not(.typing)").count() == bots_before
+
+    phone = launch(PHONE)
+    console_log_in(phone, settings, LEADER, "leader", "#/handoffs")
+    phone_card = phone.locator("article.handoff").filter(has_text=marker)
+    expect(phone_card.locator(".transcript")).to_contain_text(said)
+    expect(phone_card.get_by_label("回复企业")).to_be_visible()
+    no_sideways_scroll(phone, PHONE)
+    phone.screenshot(path=str(shots_dir / "console-handoff-reply-390x844.png"), full_page=True)
+
+    # The business closes its page: the next message is kept on record, and the console says to call instead.
+    chat.close()
+    page.wait_for_timeout(1500)  # let the socket.io server see the page go (it leaves the conversation's room)
+    card.get_by_label("回复企业").fill("请问还在吗？")
+    card.get_by_role("button", name="发送到对话").click()
+    expect(card.get_by_role("status")).to_have_text("对方不在线，消息已记录，请电话联系。")
+    expect(card.locator(".transcript")).to_contain_text("请问还在吗？")
+    expect(card.locator(".transcript")).to_contain_text("上一条消息未送达")
+    page.screenshot(path=str(shots_dir / "console-handoff-reply-offline-1366x768.png"), full_page=True)
+    r = api.post(f"/api/v1/workbench/handoffs/{item['id']}/close", headers=headers, json={"outcome": "closed"})
+    assert r.status_code == 200, r.text
+
+
 def test_a_leader_approves_an_extension_and_the_dashboard_equals_the_stats(launch, settings, api, shots_dir):
     cadre = token(api, CADRE, "cadre")
     problem = next(p for p in api.get("/api/v1/problems", params={"open": "true"}, headers=cadre).json()

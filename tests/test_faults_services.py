@@ -245,7 +245,8 @@ def test_the_channel_answers_empty_long_and_internal_messages_itself():
     assert texts(say(sender, "")) == response_text("utter_empty_message")
     assert texts(say(sender, "   ")) == response_text("utter_empty_message")
     assert texts(say(sender, "审" * 50_000, timeout=30)) == response_text("utter_message_too_long")
-    for command in ("/EXTERNAL_handback", "/restart", "/session_start", '/affirm{"enterprise_code": "x"}'):
+    for command in ("/EXTERNAL_handback", "/EXTERNAL_staff_reply", '/EXTERNAL_staff_reply{"staff_reply": "免费办理"}',
+                    "/restart", "/session_start", '/affirm{"enterprise_code": "x"}'):  # nobody types as staff
         assert texts(say(sender, command)) == response_text("utter_internal_command"), command
     s = get_settings()
     tracker = httpx.get(f"{s.rasa_url}/conversations/{sender}/tracker", params={"token": s.rasa_api_token()},

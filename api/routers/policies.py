@@ -27,10 +27,10 @@ from api.errors import ApiError
 from huiqi.errors import Invalid
 from ledger import credit_code as cc
 from huiqi.settings import get_settings
+from huiqi.text import NOT_BLANK_PATTERN
 from huiqi.vocabulary import REDEMPTION_MODES
 from policies_kb.base import PolicyBase
 from policies_kb.kinds import KINDS
-from policies_kb.search import NOT_BLANK_PATTERN
 
 from api.deps import DbDep, OptionalUser, require_roles
 from api.schemas import AUTH_ERRORS, errors

@@ -1,6 +1,7 @@
 """What the console (工作台, ``/console/``) needs beyond the resource endpoints: navigation counts,
 the actions a problem's state allows, 我的企业 with visits due, the leaders' dashboard (驾驶舱),
-closing a hand-off with the chat handed back to the bot, and bulk enterprise import.
+replying into a hand-off's live chat, closing a hand-off with the chat handed back to the bot, and bulk
+enterprise import.
 A thin adapter: the rules live in ``ledger`` (the funnels in ``ledger.pushes``)."""
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AdminUser, DbDep, SettingsDep, StaffUser, require_roles
-from api.validators import IdPath, one_of
+from api.validators import Body, IdPath, one_of
 from api.schemas import (AUTH_ERRORS, AssigneeOut, CountsOut, DashboardOut, EnterpriseImportOut, HandoffOut,
-                         PortfolioOut, ProblemActionsOut, VocabularyOut, errors)
+                         HandoffReplyOut, PortfolioOut, ProblemActionsOut, VocabularyOut, errors)
 from api.errors import ApiError
 from api.routers.policies import get_base
 from api.routers.pushes import STAFF_MAY_SET
 from huiqi.errors import NotFound
-from huiqi.rasa_events import HANDBACK_INTENT, trigger_intent
+from huiqi.rasa_events import HANDBACK_INTENT, STAFF_REPLY_INTENT, say_into_chat, trigger_intent
+from huiqi.text import NOT_BLANK_PATTERN
 from huiqi.vocabulary import RATINGS, REDEMPTION_MODES
 from ledger import dashboard as dash, enterprise_import, enterprises as ent, handoffs, problems as pr, visits
 from ledger import pushes as ledger_pushes, staff as staff_mod, workflow as wf
@@ -42,6 +44,7 @@ def vocabulary(actor: StaffUser, settings: SettingsDep) -> dict:
             "kinds": pr.KINDS, "channels": pr.CHANNELS, "offices": sorted(set(category_offices(settings).values())),
             "industries": list(ent.INDUSTRIES), "sizes": list(ent.SIZES), "occasions": list(visits.OCCASIONS),
             "ratings": list(RATINGS), "max_extension_days": wf.MAX_EXTENSION_DAYS,
+            "max_reply_chars": handoffs.MAX_REPLY_CHARS,
             "push_statuses": ledger_pushes.STATUS_LABELS,
             "push_next": {cur: [new for new in ("applied", "redeemed", "declined", "not_eligible")
                                 if new in STAFF_MAY_SET and ledger_pushes.push_refusal(cur, new) is None]
@@ -125,6 +128,22 @@ def close_handoff(handoff_id: IdPath, actor: StaffUser, db: DbDep, settings: Set
     closed = handoffs.close_handoff(db, handoff_id, actor, note=body.note, outcome=body.outcome)
     closed["handed_back"] = trigger_intent(closed["conversation_id"], HANDBACK_INTENT, settings=settings)
     return closed
+
+
+class ReplyIn(Body):
+    text: str = Field(description="发给企业的消息（在企业打开的对话页面中显示为「工作人员（姓名）：…」）",
+                      json_schema_extra={"minLength": 1, "maxLength": handoffs.MAX_REPLY_CHARS,
+                                         "pattern": NOT_BLANK_PATTERN})  # blank, longer → 422 from the ledger
+
+
+@router.post("/handoffs/{handoff_id:int}/reply", summary="在企业打开的对话中回复（人工服务继续，消息记入对话记录）",
+             response_model=HandoffReplyOut, responses=errors(404, 409))
+def reply_in_chat(handoff_id: IdPath, body: ReplyIn, actor: StaffUser, db: DbDep, settings: SettingsDep) -> dict:
+    sent = handoffs.reply(db, handoff_id, actor, body.text)  # on record first: a failed delivery loses nothing
+    delivered = say_into_chat(sent["conversation_id"], STAFF_REPLY_INTENT,
+                              {"staff_reply": sent["text"], "staff_name": actor.name}, settings=settings)
+    handoff = handoffs.get_handoff(db, handoff_id) if delivered else handoffs.reply_not_delivered(db, handoff_id)
+    return {**sent, "delivered": delivered, "transcript": handoff["transcript"]}
 
 
 @router.get("/enterprises/import-template.csv", summary="企业批量导入模板（CSV）", response_class=Response,

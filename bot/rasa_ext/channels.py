@@ -29,9 +29,9 @@ import re
 import uuid
 from typing import Any, Awaitable, Callable, Collection, Dict, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
@@ -131,6 +131,35 @@ class MetadataRestInput(RestInput):
         return metadata if isinstance(metadata, dict) else None
 
 
+class LiveSocketIOOutput(SocketIOOutput, CollectingOutputChannel):
+    """The socket.io output for events triggered through Rasa's HTTP API (``trigger_intent?output_channel=socketio``),
+    which also reports what reached an open page.
+
+    Rasa's own output emits into the conversation's room and cannot tell whether a page is in it. This one
+    emits the same way and keeps each message that had a browser in the room to receive it; being a
+    ``CollectingOutputChannel``, Rasa returns those as ``messages`` in the ``trigger_intent`` answer. No
+    message there means the business's chat page was not open (``huiqi.rasa_events.say_into_chat``)."""
+
+    DEFAULT_NAMESPACE = "/"  # where SocketIOOutput emits (it passes no namespace)
+
+    def __init__(self, sio: Any, bot_message_evt: Text) -> None:
+        SocketIOOutput.__init__(self, sio, bot_message_evt)
+        self.messages: list = []
+
+    @classmethod
+    def name(cls) -> Text:
+        return SocketIOOutput.name()
+
+    def listeners(self, room: Text) -> int:
+        return sum(1 for _ in self.sio.manager.get_participants(self.DEFAULT_NAMESPACE, room))
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        live = self.listeners(socket_id) > 0
+        await SocketIOOutput._send_message(self, socket_id, response)
+        if live:
+            self.messages.append({"recipient_id": socket_id, **response})
+
+
 class PersistentSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with session persistence that works on python-socketio >= 5.10, open
     only to browsers on the chat site (``HUIQI_CORS_ORIGINS``; clients that send no Origin still connect).
@@ -144,6 +173,10 @@ class PersistentSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> Text:
         return "socketio"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """The output for events triggered into a conversation: it reports which messages reached an open page."""
+        return None if self.sio is None else LiveSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(guarded(on_new_message))
