@@ -110,6 +110,14 @@ def _require_open_for(db: sqlite_utils.Database, actor: Actor, handoff_id: int) 
         raise NotFound(*HANDOFF_NOT_FOUND)
 
 
+def _still_open(db: sqlite_utils.Database, handoff_id: int, closed: str = "该人工服务已结束。") -> dict:
+    """The hand-off, or Conflict ``HANDOFF_CLOSED`` (with the message ``closed``) once it has ended."""
+    row = get_handoff(db, handoff_id)
+    if row["status"] != "open":
+        raise Conflict("HANDOFF_CLOSED", closed)
+    return row
+
+
 def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYSTEM, note: str | None = None,
                   outcome: str | None = None) -> dict:
     """End the hand-off (the conversation goes back to the bot); on record with who and when.
@@ -126,9 +134,7 @@ def close_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor = SYS
             _require_open_for(db, actor, handoff_id)
             extra = (note or "").strip()
             note = CLOSE_OUTCOMES[outcome or "closed"] + (f"：{extra}" if extra else "")
-        row = get_handoff(db, handoff_id)
-        if row["status"] != "open":
-            raise Conflict("HANDOFF_CLOSED", "该人工服务已结束。")
+        row = _still_open(db, handoff_id)
         db.execute("UPDATE handoffs SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
                    [stamp, actor.ident, handoff_id])
         events.record(db, actor, "handoff_closed", credit_code=row["credit_code"], note=note or "人工服务结束", at=stamp)
@@ -160,9 +166,7 @@ def take_handoff(db: sqlite_utils.Database, handoff_id: int, actor: Actor) -> di
     stamp = clock.iso(clock.now())
     with transaction(db):
         _require_open_for(db, actor, handoff_id)
-        row = get_handoff(db, handoff_id)
-        if row["status"] != "open":
-            raise Conflict("HANDOFF_CLOSED", "该人工服务已结束。")
+        row = _still_open(db, handoff_id)
         db.execute("UPDATE handoffs SET staff_id = ? WHERE id = ?", [actor.staff_id, handoff_id])
         events.record(db, actor, "handoff", credit_code=row["credit_code"],
                       from_value=row["official"]["login"] if row["official"] else row["office"], to_value=actor.ident,
@@ -189,9 +193,7 @@ def reply(db: sqlite_utils.Database, handoff_id: int, actor: Actor, text: str) -
     stamp = clock.iso(clock.now())
     with transaction(db):
         _require_visible_to(db, actor, handoff_id)
-        row = get_handoff(db, handoff_id)
-        if row["status"] != "open":
-            raise Conflict("HANDOFF_CLOSED", "该人工服务已结束，消息没有发出。如需联系企业，请按回电号码打电话。")
+        row = _still_open(db, handoff_id, "该人工服务已结束，消息没有发出。如需联系企业，请按回电号码打电话。")
         db.execute("UPDATE handoffs SET transcript = transcript || ? WHERE id = ?",
                    [f"\n工作人员{actor.name}（{_when(stamp)}）：{body}", handoff_id])
         event_id = events.record(db, actor, "handoff_reply", credit_code=row["credit_code"],

@@ -331,10 +331,16 @@ def _replies(db, conversation_id: str) -> list:
                       " ORDER BY id", [conversation_id]).fetchall()
 
 
+
+def shunda_handoff(db, conversation_id: str, transcript: str = "企业：我要人工") -> dict:
+    """An open hand-off of 顺达 (the demo cadre's enterprise) for the conversation ``conversation_id``."""
+    return handoffs.request_handoff(db, conversation_id=conversation_id, transcript=transcript,
+                                    credit_code=credit_code_of("shunda"))
+
+
 def test_an_official_replies_into_the_open_chat_and_the_reply_is_on_record(client, who, rasa_http_api):
     db = connect(settings=get_settings())
-    opened = handoffs.request_handoff(db, conversation_id="conv-reply-1", transcript="企业：通行证的事找人工",
-                                      credit_code=credit_code_of("shunda"))
+    opened = shunda_handoff(db, "conv-reply-1", "企业：通行证的事找人工")
     _RasaHttpApi.page_open = True
     text = "您好，我是您的包抓联干部，通行证材料已收到，<b>今天</b>下午给您回电。"
     r = client.post(f"{P}/workbench/handoffs/{opened['id']}/reply", headers=who["cadre"], json={"text": f"  {text}\n"})
@@ -358,8 +364,7 @@ def test_an_official_replies_into_the_open_chat_and_the_reply_is_on_record(clien
 
 def test_a_reply_the_business_could_not_see_says_so_and_stays_on_record(client, who, rasa_http_api):
     db = connect(settings=get_settings())
-    opened = handoffs.request_handoff(db, conversation_id="conv-reply-2", transcript="企业：我要人工",
-                                      credit_code=credit_code_of("shunda"))
+    opened = shunda_handoff(db, "conv-reply-2")
     _RasaHttpApi.page_open = False  # Rasa ran the intent, but no browser was in the conversation's room
     r = client.post(f"{P}/workbench/handoffs/{opened['id']}/reply", headers=who["cadre"], json={"text": "请问方便接电话吗？"})
     assert r.status_code == 200, r.text
@@ -372,8 +377,7 @@ def test_a_reply_the_business_could_not_see_says_so_and_stays_on_record(client, 
 
 def test_a_reply_with_rasa_down_is_kept_and_reported_undelivered(client, who):
     db = connect(settings=get_settings())
-    opened = handoffs.request_handoff(db, conversation_id="conv-reply-3", transcript="企业：我要人工",
-                                      credit_code=credit_code_of("shunda"))
+    opened = shunda_handoff(db, "conv-reply-3")
     r = client.post(f"{P}/workbench/handoffs/{opened['id']}/reply", headers=who["cadre"], json={"text": "稍后回电"})
     assert r.status_code == 200 and r.json()["delivered"] is False  # no Rasa in this test
     assert [row[3] for row in _replies(db, "conv-reply-3")] == ["稍后回电"]
@@ -382,8 +386,7 @@ def test_a_reply_with_rasa_down_is_kept_and_reported_undelivered(client, who):
 
 def test_only_an_official_who_may_see_the_hand_off_replies_and_not_once_it_is_closed(client, who, rasa_http_api):
     db = connect(settings=get_settings())
-    opened = handoffs.request_handoff(db, conversation_id="conv-reply-4", transcript="企业：我要人工",
-                                      credit_code=credit_code_of("shunda"))
+    opened = shunda_handoff(db, "conv-reply-4")
     url = f"{P}/workbench/handoffs/{opened['id']}/reply"
     for role in ("other_cadre", "other_leader"):  # 行政审批科: not shunda's official, not that office
         r = client.post(url, headers=who[role], json={"text": "你好"})
@@ -404,8 +407,7 @@ def test_only_an_official_who_may_see_the_hand_off_replies_and_not_once_it_is_cl
 
 def test_a_reply_is_bounded_and_not_blank(client, who, rasa_http_api):
     db = connect(settings=get_settings())
-    opened = handoffs.request_handoff(db, conversation_id="conv-reply-5", transcript="企业：我要人工",
-                                      credit_code=credit_code_of("shunda"))
+    opened = shunda_handoff(db, "conv-reply-5")
     url = f"{P}/workbench/handoffs/{opened['id']}/reply"
     r = client.post(url, headers=who["cadre"], json={"text": "长" * (handoffs.MAX_REPLY_CHARS + 1)})
     assert r.status_code == 422 and r.json()["code"] == "REPLY_TOO_LONG"

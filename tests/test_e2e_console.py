@@ -204,7 +204,9 @@ def test_a_cadre_cannot_open_another_cadres_enterprise_or_problem_by_url(launch,
     expect(page.get_by_text(problem["description"][:20])).to_have_count(0)
 
 
-def test_a_hand_off_shows_in_the_console_and_closing_it_hands_the_chat_back(launch, settings, api, shots_dir):
+def business_asks_for_a_person(launch, settings, question: str):
+    """A logged-in business asks ``question`` (marked with a random tag) in the chat page on a phone, then asks for
+    a person; returns the chat page, the business's name and the tag."""
     code, password, name = business()
     chat = launch(PHONE)
     open_chat(chat, settings)
@@ -212,10 +214,15 @@ def test_a_hand_off_shows_in_the_console_and_closing_it_hands_the_chat_back(laun
     chat_log_in(chat, code, password)
     bot_bubble(chat, name)
     marker = uuid.uuid4().hex[:6]
-    send(chat, f"冷链车通行证的事情想咨询一下（{marker}）")
+    send(chat, f"{question}（{marker}）")
     bot_bubble(chat, re.compile(r".+"))
     send(chat, "我要找人工客服")
     bot_bubble(chat, "已为您转人工")
+    return chat, name, marker
+
+
+def test_a_hand_off_shows_in_the_console_and_closing_it_hands_the_chat_back(launch, settings, api, shots_dir):
+    chat, name, marker = business_asks_for_a_person(launch, settings, "冷链车通行证的事情想咨询一下")
 
     for viewport, suffix in ((DESKTOP, "1366x768"), (PHONE, "390x844")):
         page = launch(viewport)
@@ -238,17 +245,7 @@ def test_the_official_replies_from_the_console_into_the_business_chat(launch, se
     """A business asks for a person; the leader of the office takes the request in the console and writes; the
     message shows in the business's open chat page as theirs, the bot stays quiet, and once the page is closed
     the console says the business is not online (the message is still on record)."""
-    code, password, name = business()
-    chat = launch(PHONE)
-    open_chat(chat, settings)
-    chat.locator("#login-box summary").click()
-    chat_log_in(chat, code, password)
-    bot_bubble(chat, name)
-    marker = uuid.uuid4().hex[:6]
-    send(chat, f"车辆年审的材料想找人问一下（{marker}）")
-    bot_bubble(chat, re.compile(r".+"))
-    send(chat, "我要找人工客服")
-    bot_bubble(chat, "已为您转人工")
+    chat, name, marker = business_asks_for_a_person(launch, settings, "车辆年审的材料想找人问一下")
 
     page = launch(DESKTOP)
     console_log_in(page, settings, LEADER, "leader", "#/handoffs")
