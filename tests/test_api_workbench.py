@@ -331,7 +331,6 @@ def _replies(db, conversation_id: str) -> list:
                       " ORDER BY id", [conversation_id]).fetchall()
 
 
-
 def shunda_handoff(db, conversation_id: str, transcript: str = "企业：我要人工") -> dict:
     """An open hand-off of 顺达 (the demo cadre's enterprise) for the conversation ``conversation_id``."""
     return handoffs.request_handoff(db, conversation_id=conversation_id, transcript=transcript,
