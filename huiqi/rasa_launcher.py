@@ -25,7 +25,7 @@ TensorFlow release the GIL, so the loop goes on with the other conversations' di
 action-server work meanwhile (on two cores, under 30 concurrent conversations, NLU was about a third of
 each turn, the ONNX encoder alone about 13 ms). One thread: messages are parsed one at a time, as on the loop.
 
-Two per-turn costs of Rasa 3.6 are cut at their cause (profiled with py-spy under 30 concurrent
+Per-turn costs of Rasa 3.6 cut at their cause (profiled with py-spy under 30 concurrent
 conversations, README "Chat latency"):
 
 - every custom action's answer was checked with ``jsonschema.validate``, which first checks the
@@ -55,8 +55,8 @@ from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 import rasa.core.run
-import ujson
 import rasa.server
+import ujson
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
@@ -226,6 +226,7 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
 
 
 _nlu_thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiqi-nlu")
+_parse_message = MessageProcessor.parse_message
 
 
 async def parse_message(self: MessageProcessor, message: UserMessage,
@@ -243,7 +244,6 @@ async def parse_message(self: MessageProcessor, message: UserMessage,
     return parse_data
 
 
-_parse_message = MessageProcessor.parse_message
 KEEPALIVE_SECONDS = 2.0
 _kept_sessions: Dict[tuple, tuple] = {}
 
@@ -264,7 +264,7 @@ class KeptSession:
 def kept_alive_session(self: EndpointConfig) -> KeptSession:
     """Rasa's EndpointConfig.session (same headers, auth and timeout), made once per endpoint and event loop."""
     key = (id(self), id(asyncio.get_running_loop()))
-    config, session = _kept_sessions.get(key, (None, None))
+    _config, session = _kept_sessions.get(key, (None, None))
     if session is None or session.closed:
         auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
         session = aiohttp.ClientSession(headers=self.headers, auth=auth,

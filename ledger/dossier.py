@@ -5,16 +5,15 @@ from datetime import date
 
 import sqlite_utils
 
-from huiqi.settings import Settings, get_settings
+from huiqi.settings import Settings
 from ledger import clock, events
 from ledger.access import enterprise_scope, problem_scope
 from ledger.actors import Actor
 from ledger.enterprises import get_enterprise, list_enterprises
 from ledger.pairings import current_official, history
-from ledger.problems import OPEN_STATUSES, describe, for_business as problem_for_business
+from ledger.problems import OPEN_STATUSES, describe_rows, for_business as problem_for_business
 from ledger.pushes import list_pushes, opted_out
 from ledger.visits import list_visits
-from ledger.workdays import calendar_for
 
 
 def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None = None,
@@ -34,12 +33,10 @@ def dossier(db: sqlite_utils.Database, credit_code: str, *, today: date | None =
     for ev in events.for_enterprise(db, code):
         by_problem.setdefault(ev["problem_id"], []).append(ev)
     cache: dict = {}
-    cal = calendar_for(settings or get_settings())
-    problems = []
-    for row in db.query("SELECT * FROM problems WHERE credit_code = ? ORDER BY filed_at, id", [code]):
-        item = describe(db, row, today=today, staff_cache=cache, calendar=cal)
-        item["events"] = by_problem.get(row["id"], [])
-        problems.append(item)
+    problems = describe_rows(db, "SELECT * FROM problems WHERE credit_code = ? ORDER BY filed_at, id", [code],
+                             today=today, settings=settings, staff_cache=cache)
+    for item in problems:
+        item["events"] = by_problem.get(item["id"], [])
     if for_business:
         problems = [problem_for_business(p) for p in problems]
         by_problem[None] = events.for_enterprise_eyes(by_problem.get(None, []))
@@ -62,9 +59,9 @@ def claimed_problems(db: sqlite_utils.Database, code: str, viewer: Actor | None,
                      settings: Settings | None, cache: dict) -> list[dict]:
     """Problems filed without a log-in whose claimant gave ``code`` as their company's (未核验)."""
     cond, args = problem_scope(viewer) if viewer is not None else ("1 = 1", [])
-    rows = db.query(f"SELECT p.* FROM problems p WHERE p.credit_code IS NULL AND p.claimed_credit_code = ?"
-                    f" AND {cond} ORDER BY p.filed_at, p.id", [code, *args])
-    return [describe(db, row, today=today, settings=settings, staff_cache=cache) for row in rows]
+    return describe_rows(db, f"SELECT p.* FROM problems p WHERE p.credit_code IS NULL AND p.claimed_credit_code = ?"
+                             f" AND {cond} ORDER BY p.filed_at, p.id", [code, *args],
+                         today=today, settings=settings, staff_cache=cache)
 
 
 def enterprise_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:

@@ -54,17 +54,22 @@ def _wait(predicate, timeout_s: float = 20) -> bool:
     return False
 
 
-@pytest.fixture()
-def service(tmp_path, monkeypatch):
+def _program(tmp_path, monkeypatch, name: str, source: str) -> tuple[Path, int, Settings]:
+    """A test program written to ``name``, a free port for it, a data dir, and health checks without pauses."""
     monkeypatch.setattr(sup, "HEALTH_EVERY_S", 0)
     monkeypatch.setattr(sup, "HEALTH_CHECK_TIMEOUT_S", 0.5)
-    script = tmp_path / "svc.py"
-    script.write_text(MANAGER_AND_WORKER)
-    port = _free_port()
-    svc = sup.Service("demo", "演示服务", "HUIQI_DEMO_PORT", port, [sys.executable, str(script), str(port)],
-                      dict(os.environ), f"http://127.0.0.1:{port}/", pid_dir=tmp_path / "run")
+    script = tmp_path / name
+    script.write_text(source)
     settings = Settings(data_dir=tmp_path / "data")
     settings.ensure_data_dir()
+    return script, _free_port(), settings
+
+
+@pytest.fixture()
+def service(tmp_path, monkeypatch):
+    script, port, settings = _program(tmp_path, monkeypatch, "svc.py", MANAGER_AND_WORKER)
+    svc = sup.Service("demo", "演示服务", "HUIQI_DEMO_PORT", port, [sys.executable, str(script), str(port)],
+                      dict(os.environ), f"http://127.0.0.1:{port}/", pid_dir=tmp_path / "run")
     svc.start(settings.log_dir)
     assert _wait(svc.healthy), "the test service did not come up"
     svc.up = True
@@ -296,17 +301,11 @@ def _served_by(port: int) -> int | None:
 @pytest.fixture()
 def pair(tmp_path, monkeypatch):
     """Two processes shaped like the Rasa pair: each takes the serving lock, then binds the one port."""
-    monkeypatch.setattr(sup, "HEALTH_EVERY_S", 0)
-    monkeypatch.setattr(sup, "HEALTH_CHECK_TIMEOUT_S", 0.5)
-    script = tmp_path / "standby_server.py"
-    script.write_text(STANDBY_SERVER)
-    port = _free_port()
+    script, port, settings = _program(tmp_path, monkeypatch, "standby_server.py", STANDBY_SERVER)
     run = tmp_path / "run"
     serving = run / "rasa.pid"
     env = dict(os.environ, PYTHONPATH=str(sup.REPO_ROOT), HUIQI_RASA_SERVING_LOCK=str(run / "rasa.serving.lock"),
                HUIQI_RASA_SERVING_PIDFILE=str(serving))
-    settings = Settings(data_dir=tmp_path / "data")
-    settings.ensure_data_dir()
     svcs = [sup.Service(f"rasa-{i}", f"进程 {i}", "X", port, [sys.executable, str(script), str(port)], env,
                         f"http://127.0.0.1:{port}/", pid_dir=run, serving_pid_file=serving) for i in (1, 2)]
     for svc in svcs:

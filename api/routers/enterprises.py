@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from starlette.concurrency import run_in_threadpool
 from pydantic import Field, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminUser, CurrentUser, DbDep, SettingsDep, StaffUser
 from api.errors import ApiError

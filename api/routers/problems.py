@@ -76,11 +76,12 @@ CLAIMED_FIELDS_DOC = ("未登录反映人自报的统一社会信用代码在 cl
 
 @router.get("/problems", summary="我的企业诉求（超期在前，含剩余工作日）", description=CLAIMED_FIELDS_DOC,
             response_model=list[ProblemOut])
-async def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: StatusQuery = None,  # hot read
-                  overdue: bool | None = None, category: CategoryQuery = None, credit_code: CodeQuery = None,
-                  open: bool = False, escalated: bool = False, pending_extension: bool = False,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                  offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0):
+async def list_problems(actor: CurrentUser, db: DbDep, settings: SettingsDep, status: StatusQuery = None,
+                        overdue: bool | None = None, category: CategoryQuery = None, credit_code: CodeQuery = None,
+                        open: bool = False, escalated: bool = False, pending_extension: bool = False,
+                        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                        offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0):
+    # On the event loop: a hot read (api/deps.py).
     items = pr.list_problems(db, actor, status=status, overdue=overdue, category=category, credit_code=credit_code,
                              open_only=open, escalated=escalated, pending_extension=pending_extension, limit=limit,
                              offset=offset, settings=settings)
@@ -102,7 +103,8 @@ def file_problem(body: ProblemIn, actor: CurrentUser, db: DbDep, settings: Setti
 
 @router.get("/problems/{ticket_no}", summary="诉求详情与办理过程", description=CLAIMED_FIELDS_DOC,
             response_model=ProblemDetail, responses=errors(404))
-async def get_problem(ticket_no: TicketPath, actor: CurrentUser, db: DbDep, settings: SettingsDep):  # hot read
+async def get_problem(ticket_no: TicketPath, actor: CurrentUser, db: DbDep, settings: SettingsDep):
+    # On the event loop: a hot read (api/deps.py).
     return LedgerJSON(pr.get_problem(db, actor, ticket_no, settings=settings))
 
 
