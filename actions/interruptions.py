@@ -16,6 +16,11 @@ validation, whether the message is
   the rules in bot/data/rules.yml take over. After a digression the form runs again and says where it
   was (``utter_resume_<form>``) before it asks its question again.
 
+- an **event said into the conversation** by the system (Rasa's ``trigger_intent``: a policy push, an official's
+  message from the console): never an answer, whatever the form asked. The form's turn is rejected as for a
+  digression, the event's rule speaks, and the form then says where it was and asks again. (Before, the text
+  Rasa records for it, 「EXTERNAL: EXTERNAL_policy_push」, was taken as the description, the name or the phone.)
+
 A message that does answer the question (a ticket number said together with 投诉, “不满意，我要投诉”
 as a rating) stays with the form: each form says what answers its question in ``answers``.
 """
@@ -34,6 +39,9 @@ from actions import context
 # Intents answered inside a form, and the action (or response) that answers each: after it the form goes on.
 DIGRESSIONS = {"ask_policy": "action_answer_policy", "bot_challenge": "utter_iamabot", "faq": "utter_faq",
                "out_of_scope": "utter_out_of_scope", "ask_measure_detail": "action_measure_detail"}
+# Events said into an open conversation by the system during a form, and the action that says each: after it the
+# form goes on, as after a digression (bot/data/rules.yml has the rule for each).
+EVENTS_INTO_FORMS = {"EXTERNAL_policy_push": "action_deliver_push", "EXTERNAL_staff_reply": "action_staff_reply"}
 # Intents that leave a form for another form (rules: the form is deactivated, then the other one starts).
 SWITCHES = ("file_complaint",)
 EXIT_SLOT = "form_exit"
@@ -87,6 +95,8 @@ class FormDialogue:
         slot = tracker.get_slot("requested_slot")
         if intent == "cancel" or not slot:  # 取消 has its own rules; activation has nothing to interpret
             return await super().run(dispatcher, tracker, domain)
+        if intent in EVENTS_INTO_FORMS:  # not the user's words: never an answer, an exit or a correction
+            return undo_taken(tracker, form_slots) + [ActionExecutionRejected(form)]
         leaving, rest = exit_said(text)
         if leaving and not self.answers(slot, intent, text, tracker):
             if rest and (intent in DIGRESSIONS or intent in self.switches()):  # 「先不查了，修理厂开业要审批吗」: answer, then stop the form
@@ -123,7 +133,7 @@ def action_before(tracker: Tracker, form: str) -> str | None:
 
 
 def resumed_after_digression(tracker: Tracker, form: str) -> bool:
-    return action_before(tracker, form) in DIGRESSIONS.values()
+    return action_before(tracker, form) in (*DIGRESSIONS.values(), *EVENTS_INTO_FORMS.values())
 
 
 def undo_taken(tracker: Tracker, form_slots: list[str]) -> list[dict[str, Any]]:

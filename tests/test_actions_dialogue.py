@@ -101,6 +101,34 @@ def test_the_form_says_where_it_was_after_a_digression(world):
     assert responses(msgs) == ["utter_resume_complaint_form"] and not rejected(events, "complaint_form")
 
 
+@pytest.mark.parametrize("form, validator, requested", [
+    ("complaint_form", ValidateComplaintForm, "complaint_description"), ("complaint_form", ValidateComplaintForm,
+                                                                         "contact_name"),
+    ("status_form", ValidateStatusForm, "status_ticket"), ("rating_form", ValidateRatingForm, "rating_value"),
+    ("handoff_form", ValidateHandoffForm, "handoff_phone")])
+@pytest.mark.parametrize("intent, entities, action", [
+    ("EXTERNAL_policy_push", {"measure_id": "m1", "push_id": "7"}, "action_deliver_push"),
+    ("EXTERNAL_staff_reply", {"staff_reply": "您好", "staff_name": "张伟"}, "action_staff_reply")])
+def test_a_push_or_an_officials_message_during_a_form_is_never_taken_as_an_answer(world, form, validator, requested,
+                                                                                   intent, entities, action):
+    """Rasa records a triggered event as the user text 「EXTERNAL: <intent>」: it filled the asked slot (the
+    description, the name, a ticket …) and the event itself was never said. Now the form's turn is rejected, the
+    event's rule speaks, and the form says where it was before it asks again."""
+    text = f"EXTERNAL: {intent}"
+    trk = tracker(text, intent, entities=entities,
+                  requested_slot=requested, active_loop=form, extracted={requested: text},
+                  slots=FILLED if form == "complaint_form" else None)
+    msgs, events = run(validator(), trk)
+    assert rejected(events, form) and msgs == []
+    assert slots_of(events) == {requested: None}, "the event's text must not stay in the slot"
+    said = ({"event": "action_execution_rejected", "name": form}, {"event": "action", "name": action},
+            {"event": "bot", "text": "……"})
+    again = tracker(text, intent, requested_slot=requested, active_loop=form, after=said,
+                    slots=FILLED if form == "complaint_form" else None)
+    msgs, events = run(validator(), again)
+    assert responses(msgs) == [f"utter_resume_{form}"] and not rejected(events, form)
+
+
 def test_a_complaint_told_as_a_question_is_the_description(world):
     msgs, events = complaint_turn("为什么我的道路运输证年审三个月了还没办好", "ask_policy", "complaint_description",
                                   slots={"complaint_description": None})
